@@ -1,0 +1,157 @@
+/**
+ * Stage files written so that a half-written file is never presented as
+ * complete: data goes to `<name>.csv.<pid>.<rand>.tmp`, and only when the
+ * input has ended is it renamed to `<name>.csv` (after its schema sidecar).
+ * On any failure or early stop the temporary file is removed.
+ *
+ *     csvTee(path):  Batch -> (write lines) -> Batch     (one-pass run)
+ *     csvSink(path): Batch -> (write lines)              (a stage run alone)
+ *
+ * At most one write is in flight: the batch after it waits, which is the
+ * backpressure a slow disk gives.
+ */
+import { randomBytes } from 'node:crypto'
+import { open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
+import { Transform, Writable } from 'node:stream'
+import { EtlError } from '../errors.ts'
+import type { Batch, Column } from '../types.ts'
+import { csvHeader, formatCsv } from './format.ts'
+import { sidecarPath } from './schema.ts'
+
+function tmpName(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+}
+
+/** Writes a file atomically (temporary name, then rename). */
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const tmp = tmpName(path)
+  try {
+    await writeFile(tmp, data)
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {})
+    throw new EtlError('ETL_DATA_DIR', `cannot write ${path}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/** The common core of csvTee and csvSink. */
+export class StageFileWriter {
+  readonly path: string
+  readonly #tmp: string
+  #file: FileHandle | undefined
+  #columns: readonly Column[] | undefined
+  #pending: Promise<unknown> = Promise.resolve()
+  #rows = 0
+  #done = false
+
+  constructor(path: string) {
+    this.path = path
+    this.#tmp = tmpName(path)
+  }
+
+  get rows(): number {
+    return this.#rows
+  }
+
+  /** Queues a batch; resolves when the previous write has finished (so at most one is in flight). */
+  async write(batch: Batch): Promise<void> {
+    const previous = this.#pending
+    await previous
+    let text = formatCsv(batch.rows, batch.columns)
+    if (!this.#file) {
+      this.#file = await this.#open()
+      this.#columns = batch.columns
+      text = csvHeader(batch.columns) + text
+    }
+    this.#rows += batch.rows.length
+    const file = this.#file
+    this.#pending = file.write(text).catch((err: unknown) => {
+      throw new EtlError('ETL_DATA_DIR', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err })
+    })
+    this.#pending.catch(() => {})
+  }
+
+  async #open(): Promise<FileHandle> {
+    try {
+      return await open(this.#tmp, 'w')
+    } catch (err) {
+      throw new EtlError('ETL_DATA_DIR', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  /** Waits for the last write, writes the sidecar (with `extra` fields, e.g. counts), renames the file into place. */
+  async commit(columnsIfEmpty: readonly Column[] = [], extra: Readonly<Record<string, unknown>> = {}): Promise<void> {
+    await this.#pending
+    if (!this.#file) {
+      this.#file = await this.#open()
+      this.#columns = columnsIfEmpty
+      if (columnsIfEmpty.length) await this.#file.write(csvHeader(columnsIfEmpty))
+    }
+    await this.#file.sync()
+    await this.#file.close()
+    this.#file = undefined
+    await writeFileAtomic(sidecarPath(this.path), JSON.stringify({ ...extra, columns: this.#columns, rows: this.#rows }, null, 2) + '\n')
+    try {
+      await rename(this.#tmp, this.path)
+    } catch (err) {
+      throw new EtlError('ETL_DATA_DIR', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err })
+    }
+    this.#done = true
+  }
+
+  /** Removes the temporary file. Never throws. */
+  async discard(): Promise<void> {
+    if (this.#done) return
+    await this.#pending.catch(() => {})
+    await this.#file?.close().catch(() => {})
+    this.#file = undefined
+    await rm(this.#tmp, { force: true }).catch(() => {})
+  }
+}
+
+export interface StageFileOptions {
+  /** Extra fields for the schema sidecar, asked when the input has ended (e.g. `{ dropped }`). */
+  readonly sidecar?: () => Readonly<Record<string, unknown>>
+}
+
+/** Passes batches through unchanged while writing them to a stage CSV (renamed into place when input ends). */
+export function csvTee(path: string, options: StageFileOptions = {}): Transform & { readonly writer: StageFileWriter } {
+  const writer = new StageFileWriter(path)
+  let columns: readonly Column[] = []
+  const stream = new Transform({
+    objectMode: true,
+    highWaterMark: 2,
+    transform(batch: Batch, _enc, cb) {
+      columns = batch.columns
+      writer.write(batch).then(() => cb(null, batch), cb)
+    },
+    flush(cb) {
+      writer.commit(columns, options.sidecar?.()).then(() => cb(), cb)
+    },
+    destroy(err, cb) {
+      writer.discard().then(() => cb(err))
+    },
+  })
+  return Object.assign(stream, { writer })
+}
+
+/** Writes batches to a stage CSV (renamed into place when input ends). */
+export function csvSink(path: string, options: StageFileOptions = {}): Writable & { readonly writer: StageFileWriter } {
+  const writer = new StageFileWriter(path)
+  let columns: readonly Column[] = []
+  const stream = new Writable({
+    objectMode: true,
+    highWaterMark: 2,
+    write(batch: Batch, _enc, cb) {
+      columns = batch.columns
+      writer.write(batch).then(() => cb(), cb)
+    },
+    final(cb) {
+      writer.commit(columns, options.sidecar?.()).then(() => cb(), cb)
+    },
+    destroy(err, cb) {
+      writer.discard().then(() => cb(err))
+    },
+  })
+  return Object.assign(stream, { writer })
+}

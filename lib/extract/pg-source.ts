@@ -1,0 +1,189 @@
+/**
+ * pgSource: rows leaving PostgreSQL through a server-side cursor (pg-query-stream),
+ * as an object stream of batches.
+ *
+ *     db (url | config | Pool | Client) --connect--> describe (LIMIT 0) --> cursor
+ *         --read(batchSize)--> { columns, rows: Row[] } --push--> ...
+ *
+ * - The columns (name and PostgreSQL type) are known before the first row: they
+ *   come from a `LIMIT 0` describe of the source, which also turns an unknown
+ *   table or a bad query into a coded error before any stage file is opened.
+ * - Backpressure reaches the cursor: a batch is fetched only when `_read` asks.
+ * - Early stop and errors close the cursor and release the connection; a pool
+ *   client is released *with* the error so pg discards a broken connection.
+ */
+import { Readable } from 'node:stream'
+import pg from 'pg'
+import QueryStream from 'pg-query-stream'
+import { EtlError, invalidOption } from '../errors.ts'
+import type { Batch, Column, Row } from '../types.ts'
+import { connect, type DbConfig } from './connect.ts'
+import { qualifiedName, sourceSql, type SourceSpec } from './relation.ts'
+import { builtinTypeNames, typeParsers } from './types.ts'
+
+/** Measured on this kind of machine: 1000 streams 1M rows ~1.5x faster than pg's default of 100 (bench/extract.ts). */
+export const DEFAULT_BATCH_SIZE = 1000
+
+export interface PgSourceOptions {
+  /** Rows per cursor fetch and per emitted batch. Default 1000. */
+  readonly batchSize?: number
+  /** Aborting destroys the stream (and closes the cursor). */
+  readonly signal?: AbortSignal
+}
+
+export type PgSourceDb = string | DbConfig | pg.Pool | pg.Client
+
+export interface PgSource extends Readable {
+  /** Resolves with the columns before the first batch is pushed; rejects if the source cannot be opened. */
+  readonly columns: Promise<readonly Column[]>
+  /** Rows pushed so far. */
+  readonly rowCount: number
+}
+
+interface Cursor {
+  read(n: number, cb: (err: Error | undefined, rows: Row[]) => void): void
+  close(cb: (err?: Error) => void): void
+}
+
+interface Held {
+  client: pg.Client | pg.PoolClient
+  release: (err?: Error) => Promise<void>
+}
+
+async function acquire(db: PgSourceDb): Promise<Held> {
+  if (db instanceof pg.Pool) {
+    const client = await db.connect()
+    return { client, release: async (err) => client.release(err ?? false) }
+  }
+  if (db instanceof pg.Client) return { client: db, release: async () => {} }
+  const config: DbConfig = typeof db === 'string' ? { connectionString: db } : db
+  const client = await connect(config)
+  return { client, release: async () => { await client.end().catch(() => {}) } }
+}
+
+const lostCodes = new Set(['57P01', '57P02', '57P03', '08006', '08003', '08000', 'ECONNRESET', 'EPIPE'])
+
+/** Maps an error from a query or a cursor read to a coded EtlError. */
+export function queryError(err: unknown, what: string): EtlError {
+  if (err instanceof EtlError) return err
+  const e = err as { code?: string; message?: string }
+  const message = e?.message ?? String(err)
+  if ((e?.code && lostCodes.has(e.code)) || /Connection terminated|connection.*(closed|ended)/i.test(message))
+    return new EtlError('ETL_DB_CONNECTION_LOST', `the database connection was lost while reading ${what}: ${message}`, { cause: err })
+  if (e?.code === '42P01') return new EtlError('ETL_UNKNOWN_TABLE', `${what}: ${message}`, { cause: err })
+  return new EtlError('ETL_DB_QUERY', `reading ${what} failed: ${message}${e?.code ? ` (SQLSTATE ${e.code})` : ''}`, { cause: err, details: { sqlstate: e?.code } })
+}
+
+/** Resolves the type names of a described result (built-ins, else pg_type). */
+async function columnsOf(client: pg.ClientBase, fields: readonly pg.FieldDef[]): Promise<{ columns: Column[]; names: Map<number, string> }> {
+  const names = new Map<number, string>()
+  const unknown = [...new Set(fields.map((f) => f.dataTypeID).filter((oid) => !builtinTypeNames[oid]))]
+  if (unknown.length) {
+    const { rows } = await client.query<{ oid: number; typname: string }>('SELECT oid::int AS oid, typname FROM pg_type WHERE oid = ANY($1::oid[])', [unknown])
+    for (const r of rows) names.set(r.oid, r.typname)
+  }
+  const columns = fields.map((f) => Object.freeze({ name: f.name, type: builtinTypeNames[f.dataTypeID] ?? names.get(f.dataTypeID) ?? 'text' }))
+  return { columns, names }
+}
+
+/**
+ * Streams a table (`{table: 'schema.table'}`) or a query (`{query, values}`) as
+ * batches of array rows. Emits `'columns'` (Column[]) before the first batch and
+ * always pushes at least one batch (zero rows for an empty result).
+ *
+ * Errors: ETL_DB_CONNECT / ETL_DB_AUTH (connecting), ETL_UNKNOWN_TABLE,
+ * ETL_DB_QUERY (the query fails), ETL_DB_CONNECTION_LOST (mid-stream).
+ */
+export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOptions = {}): PgSource {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidOption('batchSize', 'a positive integer', batchSize)
+  const { text, values } = sourceSql(spec)
+  const what = 'table' in spec ? `table ${spec.table}` : 'the source query'
+
+  let held: Held | undefined
+  let cursor: Cursor | undefined
+  let columns: readonly Column[] = []
+  let sentFirst = false
+  let rowCount = 0
+  let lost = false // the connection died: closing the cursor would wait forever
+  const ready = Promise.withResolvers<readonly Column[]>()
+  ready.promise.catch(() => {})
+
+  const stream = new Readable({
+    objectMode: true,
+    highWaterMark: 2,
+    signal: options.signal,
+    construct(cb) {
+      open().then(() => cb(), (err: unknown) => {
+        const e = err instanceof EtlError ? err : queryError(err, what)
+        ready.reject(e)
+        cb(e)
+      })
+    },
+    read() {
+      cursor!.read(batchSize, (err, rows) => {
+        if (err) {
+          stream.destroy(queryError(err, what))
+        } else if (rows.length === 0 && sentFirst) {
+          stream.push(null)
+        } else {
+          sentFirst = true
+          rowCount += rows.length
+          stream.push({ columns, rows } satisfies Batch)
+          if (rows.length < batchSize) stream.push(null)
+        }
+      })
+    },
+    destroy(err, cb) {
+      const done = (closeErr?: Error | null) => {
+        const failure = err ?? closeErr ?? undefined
+        if (!columns.length) ready.reject(failure ?? new EtlError('ETL_ABORTED', 'source destroyed before it opened'))
+        const release = held ? held.release(err ?? undefined) : Promise.resolve()
+        held = undefined
+        release.then(() => cb(err), () => cb(err))
+      }
+      if (err instanceof EtlError && err.code === 'ETL_DB_CONNECTION_LOST') lost = true
+      if (cursor && !lost) {
+        const c = cursor
+        cursor = undefined
+        c.close((closeErr) => done(closeErr))
+      } else done()
+    },
+  }) as PgSource
+
+  async function open(): Promise<void> {
+    held = await acquire(db).catch((err: unknown) => {
+      throw err instanceof EtlError ? err : queryError(err, what)
+    })
+    const client = held.client
+    // While the stream holds the connection, a connection that dies between two reads (the cursor is
+    // suspended, so no query callback would hear of it) is reported here and ends the stream.
+    const onLost = (err: Error) => {
+      lost = true
+      stream.destroy(queryError(Object.assign(err, { code: (err as { code?: string }).code ?? 'ECONNRESET' }), what))
+    }
+    client.on('error', onLost)
+    const release = held.release
+    held.release = async (err) => {
+      client.off('error', onLost)
+      await release(err)
+    }
+    if ('table' in spec) {
+      const qualified = qualifiedName(spec.table)
+      const { rows } = await client.query<{ r: string | null }>('SELECT to_regclass($1)::text AS r', [qualified])
+      if (!rows[0]?.r) throw new EtlError('ETL_UNKNOWN_TABLE', `table not found: ${spec.table} (looked up as ${qualified})`, { details: { table: spec.table } })
+    }
+    const described = await client.query({ text: `SELECT * FROM (${text}) AS etl_source LIMIT 0`, values })
+    const resolved = await columnsOf(client, described.fields)
+    columns = Object.freeze(resolved.columns)
+    const qs = new QueryStream(text, values, { rowMode: 'array', types: typeParsers(resolved.names) })
+    client.query(qs)
+    cursor = qs.cursor as Cursor
+    stream.emit('columns', columns)
+    ready.resolve(columns)
+  }
+
+  Object.defineProperty(stream, 'columns', { value: ready.promise })
+  Object.defineProperty(stream, 'rowCount', { get: () => rowCount })
+  return stream
+}

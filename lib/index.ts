@@ -1,0 +1,21 @@
+/**
+ * prostate-etl: the public API. Stages are object streams of batches
+ * (lib/types.ts); see the README for each stage's options, events and errors.
+ */
+export type { Batch, Column, Row } from './types.ts'
+export { EtlError, exitCodeOf, redact, registerSecret, stripUrlAuth, type EtlErrorCode } from './errors.ts'
+export { loadConfigFile, parseConfig, mergeConfig, defaults, type EtlConfig, type MissingPolicy } from './config/config.ts'
+export { connect, databaseFromEnv, type DbConfig } from './extract/connect.ts'
+export { pgSource, DEFAULT_BATCH_SIZE, type PgSource, type PgSourceOptions, type PgSourceDb } from './extract/pg-source.ts'
+export { startEmbedded, type EmbeddedDb } from './extract/embedded.ts'
+export type { SourceSpec } from './extract/relation.ts'
+export { csvSource, type CsvSourceOptions } from './csv/read.ts'
+export { csvSink, csvTee, StageFileWriter } from './csv/stage-file.ts'
+export { formatCsv, csvHeader } from './csv/format.ts'
+export * from './expectations/index.ts'
+export * from './validate/index.ts'
+export { localSink, type LocalSink, type LocalSinkOptions } from './load/local-sink.ts'
+export * from './load/hopsworks/index.ts'
+export type { StagedSink, LoadSummary, FeatureGroupRef } from './load/sink.ts'
+export * from './flow/index.ts'
+export { main } from './cli/main.ts'
