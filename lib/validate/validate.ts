@@ -1,0 +1,220 @@
+/**
+ * The validating stage: batches pass through while every row is checked
+ * against an expectation suite; the suite result comes out at stream end.
+ *
+ *     pgSource -> validate({ suite }) -> ...        'invalid' per failing row
+ *                      |                           'summary' before 'end'
+ *                 (quarantine.csv)                 .summary promise
+ *
+ * The engine (lib/expectations) is compiled on the first batch, against its
+ * columns, and fed each batch column-wise. Rows failing a row-level
+ * expectation are reported; with policy `quarantine` they are also taken out
+ * of the batch that flows on and handed to the quarantine sink. Bad data is
+ * counted, never thrown: only faults (a broken quarantine file, a suite that
+ * cannot run with catch_exceptions false) fail the stream.
+ */
+import { Transform } from 'node:stream'
+import { EtlError, asEtlError, invalidOption } from '../errors.ts'
+import { compile, type CompileOptions, type CompiledSuite, type SuiteState } from '../expectations/engine.ts'
+import type { Suite, SuiteResult } from '../expectations/types.ts'
+import type { Batch, Column, Row } from '../types.ts'
+import type { QuarantineSink } from './quarantine.ts'
+
+/** What happens to rows failing a row-level expectation. */
+export type InvalidPolicy = 'keep' | 'quarantine'
+
+/** Options of validate(); the CompileOptions (stats, evaluationParameters, resultFormat, catchExceptions) pass to the engine. */
+export interface ValidateOptions extends CompileOptions {
+  /** The suite (readSuite / parseSuite). */
+  readonly suite: Suite
+  /** `keep` (default): failing rows flow on. `quarantine`: they go to `quarantine` instead. */
+  readonly policy?: InvalidPolicy
+  /** Required with policy `quarantine` (quarantineCsv(path)). */
+  readonly quarantine?: QuarantineSink
+  /** Extra `meta` of the suite result (run id, source ...). */
+  readonly meta?: Readonly<Record<string, unknown>>
+  /** Clock for `meta.validation_time`. Default: the real one. */
+  readonly clock?: () => Date
+}
+
+/** Counters of the stage. */
+export interface ValidationCounts {
+  readonly rows: number
+  readonly batches: number
+  /** Rows that failed at least one row-level expectation. */
+  readonly invalidRows: number
+  /** Rows taken out of the flow (policy quarantine). */
+  readonly quarantinedRows: number
+}
+
+/** What `summary` resolves to and `'summary'` carries. */
+export interface ValidationSummary extends ValidationCounts {
+  /** The suite result, Great Expectations' shape. */
+  readonly result: SuiteResult
+}
+
+/** The stage: a Transform of Batch with its summary and state. */
+export interface ValidateStream extends Transform {
+  /** Resolves at stream end (before 'end'); rejects when the stream is destroyed or fails. Never left pending. */
+  readonly summary: Promise<ValidationSummary>
+  /** Live counters. */
+  readonly counts: ValidationCounts
+  /** The compiled suite (after the first batch). */
+  readonly compiled: CompiledSuite | undefined
+  /** The mergeable state so far (after the first batch). */
+  readonly state: SuiteState | undefined
+  /** The state in JSON-safe form (compiled.toJSON), for sending it to the process that merges. */
+  stateJSON(): unknown
+}
+
+function sameColumns(a: readonly Column[], b: readonly Column[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.name === b[i]!.name && c.type === b[i]!.type)
+}
+
+/** A reusable list of (row, expectation) failures: no allocation while rows pass. */
+class Failures {
+  rows: number[] = []
+  exps: number[] = []
+  add(row: number, expectation: number): void {
+    this.rows.push(row)
+    this.exps.push(expectation)
+  }
+  clear(): void {
+    this.rows.length = 0
+    this.exps.length = 0
+  }
+}
+
+/**
+ * Creates the validating stage (an object-mode Transform of Batch).
+ *
+ * Events: `'invalid'` (row: Row, ids: string[], rowNumber: number) for each
+ * row failing a row-level expectation (rowNumber counts from 0 over the
+ * stream); `'summary'` (ValidationSummary), emitted before `'end'`.
+ *
+ * Errors: ETL_INVALID_OPTION (bad options, at once); ETL_EXPECTATION (an
+ * expectation with catch_exceptions false cannot run); ETL_INPUT (the columns
+ * change mid-stream); ETL_DATA_DIR (the quarantine file); the summary
+ * rejects with the error, or ETL_ABORTED when destroyed before the end.
+ */
+export function validate(options: ValidateOptions): ValidateStream {
+  const { suite, policy = 'keep', quarantine, meta, clock = () => new Date() } = options
+  if (policy !== 'keep' && policy !== 'quarantine') throw invalidOption('policy', '"keep" or "quarantine"', policy)
+  if (policy === 'quarantine' && !quarantine) throw invalidOption('quarantine', 'a quarantine sink when policy is "quarantine"', quarantine)
+  if (!suite || !Array.isArray(suite.expectations)) throw invalidOption('suite', 'a suite read by readSuite/parseSuite', suite)
+
+  const { promise: summary, resolve, reject } = Promise.withResolvers<ValidationSummary>()
+  summary.catch(() => {})
+  let compiled: CompiledSuite | undefined
+  let state: SuiteState | undefined
+  let columns: readonly Column[] | undefined
+  let batches = 0
+  let invalidRows = 0
+  let quarantinedRows = 0
+  const failures = new Failures()
+
+  function ensureCompiled(batchColumns: readonly Column[]): void {
+    if (batchColumns === columns) return
+    if (compiled) {
+      if (!sameColumns(compiled.columns, batchColumns))
+        throw new EtlError('ETL_INPUT', `the columns changed mid-stream: ${compiled.columns.map((c) => c.name).join(',')} then ${batchColumns.map((c) => c.name).join(',')}`)
+    } else {
+      compiled = compile(suite, batchColumns, options)
+      state = compiled.init()
+    }
+    columns = batchColumns
+  }
+
+  /** Groups this batch's failures by row (ascending) and reports them. Returns the failing rows' ids by row index. */
+  function report(rows: readonly Row[], base: number): Map<number, string[]> {
+    const byRow = new Map<number, string[]>()
+    const exps = compiled!.expectations
+    for (let k = 0; k < failures.rows.length; k++) {
+      const r = failures.rows[k]!
+      const id = exps[failures.exps[k]!]!.id
+      const list = byRow.get(r)
+      if (list) list.push(id)
+      else byRow.set(r, [id])
+    }
+    const ordered = new Map([...byRow].sort((x, y) => x[0] - y[0]))
+    invalidRows += ordered.size
+    for (const [r, ids] of ordered) stream.emit('invalid', rows[r], ids, base + r)
+    return ordered
+  }
+
+  const stream = new Transform({
+    objectMode: true,
+    highWaterMark: 2,
+    transform(batch: Batch, _enc, cb) {
+      try {
+        ensureCompiled(batch.columns)
+        const base = state!.rows
+        failures.clear()
+        compiled!.update(state!, batch.rows, failures)
+        batches++
+        if (failures.rows.length === 0) return cb(null, batch)
+        const bad = report(batch.rows, base)
+        if (policy === 'keep') return cb(null, batch)
+        const kept: Row[] = []
+        const out: Row[] = []
+        const ids: string[][] = []
+        batch.rows.forEach((row, i) => {
+          const failed = bad.get(i)
+          if (failed) {
+            out.push(row)
+            ids.push(failed)
+          } else kept.push(row)
+        })
+        quarantinedRows += out.length
+        quarantine!.write(batch.columns, out, ids).then(() => cb(null, { columns: batch.columns, rows: kept } satisfies Batch), (err: unknown) => cb(asEtlError(err, 'ETL_DATA_DIR')))
+      } catch (err) {
+        cb(asEtlError(err))
+      }
+    },
+    flush(cb) {
+      const finish = async (): Promise<ValidationSummary> => {
+        if (!compiled) {
+          compiled = compile(suite, [], options)
+          state = compiled.init()
+        }
+        const result = compiled.finish(state!, { validationTime: clock().toISOString(), meta })
+        if (quarantine) await quarantine.commit(columns ?? [])
+        return { result, rows: state!.rows, batches, invalidRows, quarantinedRows }
+      }
+      finish().then(
+        (s) => {
+          stream.emit('summary', s)
+          resolve(s)
+          cb()
+        },
+        (err: unknown) => cb(asEtlError(err)),
+      )
+    },
+    destroy(err, cb) {
+      // No error, or an AbortError (a consumer's `break`, an abort signal): an early stop.
+      const early = !err || (err as { code?: string }).code === 'ABORT_ERR'
+      // The summary rejects once the quarantine file is gone, so whoever awaits it sees a clean folder.
+      const done = (): void => {
+        reject(early ? new EtlError('ETL_ABORTED', 'validation stopped before its input ended', { cause: err ?? undefined }) : err)
+        cb(err)
+      }
+      if (quarantine) quarantine.discard().then(done, done)
+      else done()
+    },
+  })
+
+  const counts: ValidationCounts = {
+    get rows() { return state?.rows ?? 0 },
+    get batches() { return batches },
+    get invalidRows() { return invalidRows },
+    get quarantinedRows() { return quarantinedRows },
+  }
+  Object.defineProperties(stream, {
+    summary: { value: summary },
+    counts: { value: counts },
+    compiled: { get: () => compiled },
+    state: { get: () => state },
+    stateJSON: { value: () => (compiled && state ? compiled.toJSON(state) : undefined) },
+  })
+  return stream as ValidateStream
+}
