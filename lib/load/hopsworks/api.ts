@@ -1,0 +1,215 @@
+/**
+ * The Hopsworks endpoints a load uses (../../shared/hopsworks/API.md), typed
+ * as narrowly as the load needs and tolerant of everything else a server
+ * sends (unknown fields, upper/lower case types, dates as strings or
+ * numbers, arrays where an object was expected and the reverse).
+ *
+ * Creates are never repeated blindly: a create that fails is followed by a
+ * read, and only when the read shows nothing was created (and the failure was
+ * transient) is the create sent again.
+ */
+import { EtlError } from '../../errors.ts'
+import type { FeatureGroupDto } from '../feature-group.ts'
+import { callDetails, isHopsworksError, type HopsworksHttp } from './http.ts'
+
+type Json = Record<string, unknown>
+
+function obj(v: unknown): Json {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {}
+}
+function num(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v)
+  return undefined
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined
+}
+/** A list answer may be an array, `{items: [...]}`, or a single object. */
+function list(v: unknown): Json[] {
+  if (Array.isArray(v)) return v.map(obj)
+  const o = obj(v)
+  if (Array.isArray(o['items'])) return (o['items'] as unknown[]).map(obj)
+  return Object.keys(o).length && !('count' in o) ? [o] : []
+}
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new EtlError('ETL_HOPSWORKS', `Hopsworks answered without ${what}`)
+  return v
+}
+
+const FG_EXPAND = { expand: 'features' } as const
+
+export interface Project { readonly id: number; readonly name: string }
+export interface FeatureStore { readonly id: number; readonly name: string }
+export interface FeatureGroup { readonly id: number; readonly name: string; readonly version: number; readonly raw: Json }
+export interface IngestionJob { readonly dataPath: string; readonly jobName: string; readonly jobId?: number }
+export interface Execution {
+  readonly id: number
+  readonly state: string
+  readonly finalStatus: string
+  readonly progress?: number
+  readonly stdoutPath?: string
+  readonly stderrPath?: string
+}
+
+export function execution(v: unknown): Execution {
+  const o = obj(v)
+  const progress = num(o['progress'])
+  const stdoutPath = str(o['stdoutPath'])
+  const stderrPath = str(o['stderrPath'])
+  return {
+    id: need(num(o['id']), 'an execution id'),
+    state: String(o['state'] ?? 'UNKNOWN').toUpperCase(),
+    finalStatus: String(o['finalStatus'] ?? 'UNDEFINED').toUpperCase(),
+    ...(progress !== undefined ? { progress } : {}),
+    ...(stdoutPath ? { stdoutPath } : {}),
+    ...(stderrPath ? { stderrPath } : {}),
+  }
+}
+
+/** `GET project/getProjectInfo/{name}`. A 404 (150004) becomes a clear ETL_HOPSWORKS. */
+export async function getProject(http: HopsworksHttp, name: string): Promise<Project> {
+  try {
+    const { body } = await http.call({ method: 'GET', path: ['project', 'getProjectInfo', name], retry: true })
+    const o = obj(body)
+    return { id: need(num(o['projectId']), 'a projectId'), name: str(o['projectName']) ?? name }
+  } catch (err) {
+    if (isHopsworksError(err, [404])) throw new EtlError('ETL_HOPSWORKS', `Hopsworks project ${JSON.stringify(name)} was not found at ${http.config.origin} (HOPSWORKS_PROJECT), or this API key's user is not a member`, { details: callDetails(err) as unknown as Json })
+    throw err
+  }
+}
+
+/** `GET project/{pid}/featurestores/{project lowercased}_featurestore`. */
+export async function getFeatureStore(http: HopsworksHttp, project: Project): Promise<FeatureStore> {
+  const name = `${project.name.toLowerCase()}_featurestore`
+  try {
+    const { body } = await http.call({ method: 'GET', path: ['project', project.id, 'featurestores', name], retry: true })
+    const o = list(body)[0] ?? {}
+    return { id: need(num(o['featurestoreId']), 'a featurestoreId'), name: str(o['featurestoreName']) ?? name }
+  } catch (err) {
+    if (isHopsworksError(err, [404], [270008])) throw new EtlError('ETL_HOPSWORKS', `project ${project.name} has no feature store ${name}`, { details: callDetails(err) as unknown as Json })
+    throw err
+  }
+}
+
+function featureGroup(o: Json): FeatureGroup {
+  return { id: need(num(o['id']), 'a feature group id'), name: String(o['name']), version: need(num(o['version']), 'a feature group version'), raw: o }
+}
+
+/** `GET …/featuregroups/{name}?version=v`; undefined when it does not exist (404 or 400 with 270009). */
+export async function findFeatureGroup(http: HopsworksHttp, project: Project, fs: FeatureStore, name: string, version: number): Promise<FeatureGroup | undefined> {
+  try {
+    const { body } = await http.call({ method: 'GET', path: ['project', project.id, 'featurestores', fs.id, 'featuregroups', name], searchParams: { version, ...FG_EXPAND }, retry: true })
+    const found = list(body).find((g) => num(g['version']) === version) ?? list(body)[0]
+    return found ? featureGroup(found) : undefined
+  } catch (err) {
+    if (isHopsworksError(err, [404, 400], [270009]) || isHopsworksError(err, [404])) return undefined
+    throw err
+  }
+}
+
+/**
+ * Gets the feature group, or creates it. Returns it with `created`. A create
+ * that fails (already exists 270089, or no answer) is followed by a read.
+ */
+export async function getOrCreateFeatureGroup(http: HopsworksHttp, project: Project, fs: FeatureStore, dto: FeatureGroupDto): Promise<FeatureGroup & { readonly created: boolean }> {
+  const existing = await findFeatureGroup(http, project, fs, dto.name, dto.version)
+  if (existing) return { ...existing, created: false }
+  const body = { ...dto, featurestoreId: fs.id }
+  return createThenRead<FeatureGroup & { readonly created: boolean }>(
+    async () => ({ ...featureGroup(obj((await http.call({ method: 'POST', path: ['project', project.id, 'featurestores', fs.id, 'featuregroups'], json: body, retry: 'unsent' })).body)), created: true }),
+    async () => {
+      const g = await findFeatureGroup(http, project, fs, dto.name, dto.version)
+      return g && { ...g, created: false }
+    },
+    [270089],
+  )
+}
+
+/**
+ * The create-then-read rule: try `create`; when it fails with an "already
+ * exists" code, a 5xx or no answer, `read`. Found: return it. Not found after
+ * a transient failure: create again (informed by the read), up to 3 times.
+ */
+export async function createThenRead<T>(create: () => Promise<T>, read: () => Promise<T | undefined>, existsCodes: readonly number[]): Promise<T> {
+  for (let round = 1; ; round++) {
+    try {
+      return await create()
+    } catch (err) {
+      const d = callDetails(err)
+      const exists = d?.errorCode !== undefined && existsCodes.includes(d.errorCode)
+      const unclear = d?.transient === true || (d?.status !== undefined && d.status >= 500)
+      if (!exists && !unclear) throw err
+      const found = await read()
+      if (found !== undefined) return found
+      if (exists || !d?.transient || round >= 3) throw err
+    }
+  }
+}
+
+/**
+ * `POST …/featuregroups/{id}/ingestion`: a CSV ingestion job (header row) and
+ * its data path. Not repeated on an unclear failure (no read can find the job
+ * it may have made); repeated only when the request surely did not arrive.
+ */
+export async function createIngestionJob(http: HopsworksHttp, project: Project, fs: FeatureStore, fg: FeatureGroup): Promise<IngestionJob> {
+  const conf = {
+    dataFormat: 'CSV',
+    // header: columns are matched to features by name. escape: RFC 4180 doubles quotes (Spark's default escape is a backslash).
+    // multiLine: quoted fields may hold line breaks.
+    dataOptions: [{ name: 'header', value: 'true' }, { name: 'escape', value: '"' }, { name: 'multiLine', value: 'true' }],
+    writeOptions: [],
+    sparkJobConfiguration: null,
+  }
+  const { body } = await http.call({ method: 'POST', path: ['project', project.id, 'featurestores', fs.id, 'featuregroups', fg.id, 'ingestion'], json: conf, retry: 'unsent' })
+  const o = obj(body)
+  const job = obj(o['job'])
+  const jobId = num(job['id'])
+  return { dataPath: need(str(o['dataPath']), 'an ingestion dataPath'), jobName: need(str(job['name']), 'an ingestion job name'), ...(jobId !== undefined ? { jobId } : {}) }
+}
+
+/** `DELETE project/{pid}/dataset/{path}`; a path already gone (404, or 400 110018 / 110008) is fine. */
+export async function deleteDatasetPath(http: HopsworksHttp, project: Project, path: string): Promise<void> {
+  try {
+    await http.call({ method: 'DELETE', path: ['project', project.id, 'dataset', path], retry: true })
+  } catch (err) {
+    if (isHopsworksError(err, [404]) || isHopsworksError(err, [400], [110018, 110008, 110011])) return
+    throw err
+  }
+}
+
+/** `DELETE project/{pid}/jobs/{name}`; a job already gone is fine. */
+export async function deleteJob(http: HopsworksHttp, project: Project, jobName: string): Promise<void> {
+  try {
+    await http.call({ method: 'DELETE', path: ['project', project.id, 'jobs', jobName], retry: true })
+  } catch (err) {
+    if (isHopsworksError(err, [404])) return
+    throw err
+  }
+}
+
+/** The latest execution of a job, or undefined. */
+export async function latestExecution(http: HopsworksHttp, project: Project, jobName: string): Promise<Execution | undefined> {
+  const { body } = await http.call({ method: 'GET', path: ['project', project.id, 'jobs', jobName, 'executions'], searchParams: { offset: 0, limit: 1, sort_by: 'submissiontime:desc' }, retry: true })
+  const first = list(body)[0]
+  return first && num(first['id']) !== undefined ? execution(first) : undefined
+}
+
+/**
+ * `POST project/{pid}/jobs/{name}/executions` (text/plain, empty body: the
+ * job's default arguments). On an unclear failure, looks for the execution it
+ * may have started before starting again.
+ */
+export async function startExecution(http: HopsworksHttp, project: Project, jobName: string): Promise<Execution> {
+  return createThenRead(
+    async () => execution((await http.call({ method: 'POST', path: ['project', project.id, 'jobs', jobName, 'executions'], body: '', headers: { 'content-type': 'text/plain' }, retry: 'unsent' })).body),
+    () => latestExecution(http, project, jobName),
+    [],
+  )
+}
+
+/** `GET project/{pid}/jobs/{name}/executions/{id}`. */
+export async function getExecution(http: HopsworksHttp, project: Project, jobName: string, id: number): Promise<Execution> {
+  const { body } = await http.call({ method: 'GET', path: ['project', project.id, 'jobs', jobName, 'executions', id], retry: true })
+  return execution(body)
+}

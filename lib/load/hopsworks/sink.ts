@@ -1,0 +1,234 @@
+/**
+ * The Hopsworks sink: a StagedSink that loads through an ingestion job.
+ *
+ *     hopsworksSink(options)       project -> feature store -> feature group (get or create,
+ *                                  schema checked) -> ingestion job (CSV, header)
+ *     sink.writable  <- Batch ...  rows gathered into CSV parts (rows/bytes), each uploaded in
+ *                                  flow.js chunks to the job's dataPath; at most
+ *                                  `partsInFlight` parts uploading (backpressure)
+ *     sink.commit()                start the job, poll to its final status, then the
+ *                                  feature view (optional), the expectation suite and the
+ *                                  validation report (when given)
+ *     sink.abort()                 the job is never started; the staged files and the
+ *                                  unused job are deleted. Once the job was started,
+ *                                  abort() does nothing: the job's outcome decides
+ *                                  (a FAILED job leaves the feature group unchanged)
+ */
+import { Writable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { EtlError, invalidOption } from '../../errors.ts'
+import type { Batch, Column } from '../../types.ts'
+import { PartBuilder, partLimits, type Part, type PartLimits } from '../batch-parts.ts'
+import { assertSameSchema, featureGroupDto, type FeatureGroupOptions } from '../feature-group.ts'
+import type { LoadSummary, StagedSink } from '../sink.ts'
+import * as api from './api.ts'
+import type { HopsworksConfig } from './config.ts'
+import { featureViewPlan, ensureFeatureView, type FeatureViewOptions } from './feature-view.ts'
+import { HopsworksHttp, type HttpOptions } from './http.ts'
+import { checkChunkSize, uploadFile, MAX_CHUNK_SIZE } from './upload.ts'
+import { attachReport, attachSuite, type ValidationAttachment } from './validation.ts'
+
+export type HopsworksProgress =
+  | { readonly phase: 'ready'; readonly featureGroup: { readonly name: string; readonly version: number; readonly id: number }; readonly created: boolean; readonly job: string; readonly dataPath: string }
+  | { readonly phase: 'upload'; readonly parts: number; readonly rows: number; readonly bytes: number }
+  | { readonly phase: 'job'; readonly executionId: number; readonly state: string; readonly finalStatus: string; readonly progress?: number }
+  | { readonly phase: 'attached'; readonly what: 'featureView' | 'expectationSuite' | 'validationReport' }
+
+export interface HopsworksSinkOptions {
+  readonly config: HopsworksConfig
+  /** The columns of the data (after transform): they type the feature group. */
+  readonly columns: readonly Column[]
+  /** Name, version, description, online, primary key, event time. Defaults: see FEATURE_GROUP_DEFAULTS. */
+  readonly featureGroup?: FeatureGroupOptions
+  /** Make a feature view after the load: true (all features) or its options. Default false. */
+  readonly featureView?: boolean | FeatureViewOptions
+  /** Part size limits. Defaults: 50,000 rows, 8 MiB. */
+  readonly parts?: PartLimits
+  /** Upload chunk size, bytes, at most 1 MiB (the default). */
+  readonly chunkSize?: number
+  /** Parts uploading at once (memory: this many parts plus the one being built). Default 2. */
+  readonly partsInFlight?: number
+  /** Job poll interval, ms. Default 3000. */
+  readonly pollIntervalMs?: number
+  /** Longest wait for the job's final status, ms. Default 2 hours; then ETL_TIMEOUT. */
+  readonly jobTimeoutMs?: number
+  /** Timeouts and retries of every call. */
+  readonly http?: HttpOptions
+  /** The suite and report to attach after the load: a value, or a function asked at commit time (when validation has finished). */
+  readonly validation?: ValidationAttachment | (() => ValidationAttachment | undefined | Promise<ValidationAttachment | undefined>)
+  readonly onProgress?: (progress: HopsworksProgress) => void
+  /** Cancels everything in flight. */
+  readonly signal?: AbortSignal
+}
+
+export interface HopsworksSink extends StagedSink {
+  /** What the setup found or made. */
+  readonly target: { readonly projectId: number; readonly featureStoreId: number; readonly featureGroupId: number; readonly created: boolean; readonly dataPath: string; readonly jobName: string }
+}
+
+function positiveInt(path: string, v: number | undefined, dflt: number): number {
+  const n = v ?? dflt
+  if (!Number.isInteger(n) || n < 1) throw invalidOption(path, 'a positive integer', v)
+  return n
+}
+
+/**
+ * Prepares a load into Hopsworks and returns its sink. Everything that can be
+ * checked before data is sent is checked here: options (ETL_INVALID_OPTION,
+ * ETL_COLUMN_NAME), the key (ETL_HOPSWORKS_AUTH), project and feature store
+ * (ETL_HOPSWORKS), an existing feature group's schema (ETL_HOPSWORKS_SCHEMA).
+ * Later: ETL_HOPSWORKS for failed calls, ETL_TIMEOUT, ETL_HOPSWORKS_JOB when
+ * the job ends FAILED or KILLED, ETL_ABORTED after abort(), ETL_SINK for
+ * batches whose columns differ from `options.columns`.
+ */
+export async function hopsworksSink(options: HopsworksSinkOptions): Promise<HopsworksSink> {
+  const dto = featureGroupDto(options.columns, options.featureGroup)
+  const limits = partLimits(options.parts, 'hopsworks.parts')
+  const chunkSize = checkChunkSize(options.chunkSize ?? MAX_CHUNK_SIZE)
+  const inFlightMax = positiveInt('hopsworks.partsInFlight', options.partsInFlight, 2)
+  const pollMs = options.pollIntervalMs ?? 3000
+  if (!(pollMs > 0)) throw invalidOption('hopsworks.pollIntervalMs', 'a positive number', options.pollIntervalMs)
+  const jobTimeoutMs = options.jobTimeoutMs ?? 2 * 3600_000
+  const fvOptions = options.featureView === true ? {} : options.featureView || undefined
+  const fvPlan = fvOptions && featureViewPlan(fvOptions, dto.name, dto.version, dto.features.map((f) => f.name))
+  const progress = options.onProgress ?? (() => {})
+
+  const http = new HopsworksHttp(options.config, { ...options.http, ...(options.signal ? { signal: options.signal } : {}) })
+  const uploads = new AbortController()
+  const uploadSignal = options.signal ? AbortSignal.any([options.signal, uploads.signal]) : uploads.signal
+  const uploadHttp = new HopsworksHttp(options.config, { ...options.http, signal: uploadSignal })
+
+  const project = await api.getProject(http, options.config.project)
+  const fs = await api.getFeatureStore(http, project)
+  const fg = await api.getOrCreateFeatureGroup(http, project, fs, dto)
+  if (!fg.created) assertSameSchema(dto, fg.raw, `project ${project.name}`)
+  const job = await api.createIngestionJob(http, project, fs, fg)
+  const target = { projectId: project.id, featureStoreId: fs.id, featureGroupId: fg.id, created: fg.created, dataPath: job.dataPath, jobName: job.jobName }
+  progress({ phase: 'ready', featureGroup: { name: fg.name, version: fg.version, id: fg.id }, created: fg.created, job: job.jobName, dataPath: job.dataPath })
+
+  const builder = new PartBuilder(options.columns, limits)
+  const inFlight = new Set<Promise<void>>()
+  let failure: unknown
+  let rows = 0
+  let bytes = 0
+  let uploaded = 0
+  let state: 'open' | 'staged' | 'starting' | 'started' | 'committed' | 'aborted' = 'open'
+  let checkedColumns: readonly Column[] | undefined
+
+  const upload = async (part: Part): Promise<void> => {
+    const name = `part-${String(part.index).padStart(5, '0')}.csv`
+    await uploadFile(uploadHttp, project, job.dataPath, name, part.data, chunkSize)
+    uploaded++
+    rows += part.rows
+    bytes += part.data.length
+    progress({ phase: 'upload', parts: uploaded, rows, bytes })
+  }
+  const enqueue = async (part: Part): Promise<void> => {
+    if (failure) throw failure
+    const p: Promise<void> = upload(part).catch((err: unknown) => { failure ??= err }).finally(() => inFlight.delete(p))
+    inFlight.add(p)
+    while (inFlight.size >= inFlightMax) await Promise.race(inFlight)
+    if (failure) throw failure
+  }
+  const checkColumns = (columns: readonly Column[]): void => {
+    if (columns === checkedColumns) return
+    const got = columns.map((c) => c.name).join(',')
+    if (got !== options.columns.map((c) => c.name).join(','))
+      throw new EtlError('ETL_SINK', `the Hopsworks sink was prepared for columns ${options.columns.map((c) => c.name).join(', ')} but a batch has ${columns.map((c) => c.name).join(', ')}`)
+    checkedColumns = columns
+  }
+
+  const writable = new Writable({
+    objectMode: true,
+    highWaterMark: 2,
+    write(batch: Batch, _enc, cb) {
+      ;(async () => {
+        if (state === 'aborted') throw new EtlError('ETL_ABORTED', 'the Hopsworks load was aborted')
+        checkColumns(batch.columns)
+        for (const part of builder.add(batch.rows)) await enqueue(part)
+      })().then(() => cb(), cb)
+    },
+    final(cb) {
+      ;(async () => {
+        const last = builder.finish()
+        if (last) await enqueue(last)
+        while (inFlight.size) await Promise.race(inFlight)
+        if (failure) throw failure
+        if (state === 'open') state = 'staged'
+      })().then(() => cb(), cb)
+    },
+    destroy(err, cb) {
+      if (err && state === 'open') uploads.abort(err)
+      cb(err)
+    },
+  })
+
+  async function waitForJob(execution: api.Execution): Promise<api.Execution> {
+    const deadline = Date.now() + jobTimeoutMs
+    let e = execution
+    for (;;) {
+      progress({ phase: 'job', executionId: e.id, state: e.state, finalStatus: e.finalStatus, ...(e.progress !== undefined ? { progress: e.progress } : {}) })
+      // PYSPARK jobs: the final status decides, not the state (API.md section 8).
+      if (e.finalStatus === 'SUCCEEDED') return e
+      if (e.finalStatus === 'FAILED' || e.finalStatus === 'KILLED' || ['FRAMEWORK_FAILURE', 'APP_MASTER_START_FAILED', 'INITIALIZATION_FAILED'].includes(e.state)) {
+        throw new EtlError('ETL_HOPSWORKS_JOB', `the ingestion job ${job.jobName} (execution ${e.id}) ended ${e.finalStatus} (state ${e.state}): nothing was written to feature group ${fg.name} version ${fg.version}; see the job's logs in Hopsworks${e.stderrPath ? ` (${e.stderrPath})` : ''}. The uploaded files stay in ${job.dataPath}.`, { details: { job: job.jobName, executionId: e.id, state: e.state, finalStatus: e.finalStatus, dataPath: job.dataPath, ...(e.stderrPath ? { stderrPath: e.stderrPath } : {}) } })
+      }
+      if (Date.now() + pollMs > deadline)
+        throw new EtlError('ETL_TIMEOUT', `the ingestion job ${job.jobName} (execution ${e.id}) did not finish within ${Math.round(jobTimeoutMs / 1000)} s (last state ${e.state}); it may still be running in Hopsworks`, { details: { job: job.jobName, executionId: e.id, state: e.state } })
+      await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => { throw new EtlError('ETL_ABORTED', 'cancelled while waiting for the ingestion job') })
+      e = await api.getExecution(http, project, job.jobName, e.id)
+    }
+  }
+
+  async function commit(): Promise<LoadSummary> {
+    if (state === 'aborted') throw new EtlError('ETL_ABORTED', 'the Hopsworks load was aborted; nothing to commit')
+    if (state !== 'staged') throw new EtlError('ETL_SINK', state === 'open' ? 'commit() before the sink\'s input ended (end the writable and wait for it to finish first)' : 'commit() was already called')
+    state = 'starting'
+    let started: api.Execution
+    try {
+      started = await api.startExecution(http, project, job.jobName)
+    } catch (err) {
+      state = 'staged' // not started: abort() can still remove the staged files
+      throw err
+    }
+    state = 'started'
+    const finished = await waitForJob(started)
+    state = 'committed'
+    const summary = { sink: 'hopsworks' as const, rows, featureGroup: { name: fg.name, version: fg.version }, location: job.dataPath, columns: options.columns, job: { name: job.jobName, executionId: finished.id, finalStatus: finished.finalStatus, state: finished.state } }
+    const loaded = `the data is loaded (job ${job.jobName} ${finished.finalStatus})`
+    let featureView: { name: string; version: number } | undefined
+    try {
+      if (fvPlan) {
+        const v = await ensureFeatureView(http, project, fs, fg, fvPlan)
+        featureView = { name: v.name, version: v.version }
+        progress({ phase: 'attached', what: 'featureView' })
+      }
+      const attachment = typeof options.validation === 'function' ? await options.validation() : options.validation
+      if (attachment?.suite) {
+        await attachSuite(http, project, fs, fg, attachment.suite, attachment.runValidation ?? false)
+        progress({ phase: 'attached', what: 'expectationSuite' })
+      }
+      if (attachment?.report) {
+        await attachReport(http, project, fs, fg, attachment.report, attachment.ingestionResult ?? 'INGESTED')
+        progress({ phase: 'attached', what: 'validationReport' })
+      }
+    } catch (err) {
+      const e = err instanceof EtlError ? err : new EtlError('ETL_HOPSWORKS', String((err as Error)?.message ?? err), { cause: err })
+      throw new EtlError(e.code, `${loaded}, but: ${e.message}`, { cause: e, details: { ...e.details, loaded: true, ...summary.job } })
+    }
+    return { ...summary, ...(featureView ? { featureView } : {}) }
+  }
+
+  async function abort(): Promise<void> {
+    if (state === 'aborted' || state === 'starting' || state === 'started' || state === 'committed') return
+    state = 'aborted'
+    uploads.abort(new EtlError('ETL_ABORTED', 'the Hopsworks load was aborted'))
+    // A writer still attached (a running pipeline) hears why; with nobody listening, a plain destroy.
+    if (!writable.destroyed) writable.destroy(writable.listenerCount('error') > 0 && !writable.writableFinished ? new EtlError('ETL_ABORTED', 'the Hopsworks load was aborted') : undefined)
+    await Promise.allSettled([...inFlight])
+    await api.deleteDatasetPath(http, project, job.dataPath)
+    await api.deleteJob(http, project, job.jobName)
+  }
+
+  return { writable, commit, abort, target }
+}

@@ -1,0 +1,67 @@
+/**
+ * The three ways to make a row's id.
+ *
+ * - nanoid: 21 random URL-safe characters (126 bits), ~0.15 µs.
+ * - sequential: start, start + 1, ... in stream order.
+ * - derived: sha256 of a canonical encoding of the key values, base64url,
+ *   first 22 characters (132 bits). Same source row, same id, on every run and
+ *   whether the row comes from PostgreSQL or back from a stage CSV (both give
+ *   the same values, see lib/extract/types.ts), so a re-run upserts.
+ */
+import { hash } from 'node:crypto'
+import { nanoid } from 'nanoid'
+import { EtlError } from '../errors.ts'
+import type { Row } from '../types.ts'
+import type { IdStrategy } from './options.ts'
+
+/** Makes the id of a row; `n` is the row's number in the input stream (from 0), for error messages. */
+export type IdMaker = (row: Row, n: number) => string | number
+
+/**
+ * The canonical text of key values: the JSON array text, except that numbers
+ * are written by String() so NaN and ±Infinity stay apart from null (JSON
+ * would write all three as null). Types stay apart: 1 is `1`, "1" is `"1"`.
+ */
+export function keyText(values: readonly unknown[]): string {
+  let out = '['
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ','
+    const v = values[i]
+    out += typeof v === 'number' || typeof v === 'bigint' ? String(v) : JSON.stringify(v)
+  }
+  return out + ']'
+}
+
+/** The derived id of key values (22 base64url characters). */
+export function derivedId(values: readonly unknown[]): string {
+  return hash('sha256', keyText(values), 'base64url').slice(0, 22)
+}
+
+/**
+ * The id maker of a strategy. `keyIndexes`/`keyNames` name the key columns of
+ * `derived`; a NULL key value throws ETL_TRANSFORM (the data, not the options,
+ * is at fault: choose key columns that are never NULL, or drop such rows with
+ * the missing-value policy).
+ */
+export function idMaker(strategy: IdStrategy, start: number, keyIndexes: readonly number[], keyNames: readonly string[]): IdMaker {
+  if (strategy === 'nanoid') return () => nanoid()
+  if (strategy === 'sequential') {
+    let next = start
+    return () => next++
+  }
+  const values: unknown[] = new Array<unknown>(keyIndexes.length)
+  return (row, n) => {
+    for (let k = 0; k < keyIndexes.length; k++) {
+      const v = row[keyIndexes[k]!]
+      if (v === null || v === undefined)
+        throw new EtlError(
+          'ETL_TRANSFORM',
+          `row ${n + 1}: key column ${JSON.stringify(keyNames[k])} is NULL, so no derived id can be made; ` +
+            `choose key columns that are never NULL (--key), drop such rows (missing policy "drop" on ${keyNames[k]}), or use --id nanoid`,
+          { details: { row: n + 1, column: keyNames[k] } },
+        )
+      values[k] = v
+    }
+    return derivedId(values)
+  }
+}
