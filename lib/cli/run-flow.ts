@@ -1,0 +1,80 @@
+/**
+ * Running a pipeline flow from the command line: database (configured or
+ * embedded), data folder check, webhooks from flags/config, time limit,
+ * progress, the run record on stdout with --json, and the exit code.
+ */
+import type { EtlConfig } from '../config/config.ts'
+import { writeDocs } from '../docs/index.ts'
+import { asEtlError, EtlError, registerSecret } from '../errors.ts'
+import type { Flow, RunRecord, WebhookTarget } from '../flow/index.ts'
+import { openDatabase } from '../pipelines/database.ts'
+import type { PipelineInput } from '../pipelines/flows.ts'
+import { resolveSettings } from '../pipelines/settings.ts'
+import type { CommandContext, Logger } from './context.ts'
+import { makeLogger } from './context.ts'
+import { ensureDataDir } from './data-dir.ts'
+
+export type PipelineFlow<R> = Flow<PipelineInput, R>
+
+export function webhookTargets(config: EtlConfig, env: NodeJS.ProcessEnv): WebhookTarget[] {
+  const secret = env['ETL_WEBHOOK_SECRET'] || undefined
+  registerSecret(secret)
+  return (config.notifications ?? []).map((n) => ({
+    url: n.url,
+    events: [...(n.onFailure === false ? [] : (['failed', 'cancelled'] as const)), ...(n.onCompletion ? (['completed'] as const) : [])],
+    ...(secret ? { secret } : {}),
+  }))
+}
+
+export interface RunFlowOptions<R> {
+  readonly needsDatabase: boolean
+  /** Human lines after a completed run. */
+  readonly report?: (result: R, log: Logger) => void
+  /** Called with the final record (e.g. to write the HTML page). */
+  readonly after?: (record: RunRecord, log: Logger) => Promise<void>
+  /** The stage CSV to read (etl validate/transform/load --input). */
+  readonly input?: string
+}
+
+/** Runs a pipeline flow as a command; resolves with the exit code. */
+export async function runFlowCommand<R>(ctx: CommandContext, config: Readonly<EtlConfig>, f: PipelineFlow<R>, options: RunFlowOptions<R>): Promise<number> {
+  const log = makeLogger(ctx, config)
+  const settings = resolveSettings(config, ctx.env, ctx.cwd)
+  await ensureDataDir(settings.dataDir)
+  const db = options.needsDatabase ? await openDatabase(ctx.env, (l) => log.info(l)) : undefined
+  const signals = [ctx.signal]
+  if (settings.timeout) signals.push(AbortSignal.timeout(settings.timeout * 1000))
+  const signal = AbortSignal.any(signals)
+  try {
+    const outcome = await f.run(
+      { settings, db: db?.config, log, ...(options.input ? { input: options.input } : {}) },
+      {
+        dataDir: settings.dataDir,
+        signal,
+        webhooks: webhookTargets(config, ctx.env),
+        log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+        parameters: { source: 'table' in settings.source ? settings.source.table : 'query', sink: settings.sink, onInvalid: settings.onInvalid, id: settings.transform.id },
+      },
+    )
+    log.done()
+    // Every run gets its data docs page (data/docs/runs/<id>.html) and the index is rebuilt.
+    await writeDocs(settings.dataDir, outcome.record).catch((err: unknown) => log.warn(`could not write the data docs: ${asEtlError(err).message}`))
+    await options.after?.(outcome.record, log).catch((err: unknown) => log.warn(`could not finish the run's extras: ${asEtlError(err).message}`))
+    if (config.json) ctx.stdout.write(JSON.stringify(outcome.record, null, 2) + '\n')
+    if (outcome.state === 'Completed') {
+      options.report?.(outcome.result, log)
+      log.info(`run ${outcome.id} completed; record: ${settings.dataDir}/runs/${outcome.id}.json`)
+      return 0
+    }
+    let err = asEtlError(outcome.error)
+    if (outcome.state === 'Cancelled' && !ctx.signal.aborted && settings.timeout)
+      err = new EtlError('ETL_TIMEOUT', `the run took longer than --timeout ${settings.timeout}s and was stopped; nothing was committed`)
+    else if (outcome.state === 'Cancelled') err = new EtlError('ETL_CANCELLED', 'the run was stopped by a signal; nothing was committed')
+    log.error(`${err.code}: ${err.message}`, { code: err.code, runId: outcome.id })
+    log.error(`run ${outcome.id} ${outcome.state.toLowerCase()}; record: ${settings.dataDir}/runs/${outcome.id}.json`)
+    return err.exitCode
+  } finally {
+    await db?.close()
+  }
+}
+

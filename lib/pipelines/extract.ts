@@ -1,0 +1,36 @@
+/**
+ * The extract pipeline: source -> extracted.csv (+ extracted.schema.json).
+ */
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { csvSink } from '../csv/stage-file.ts'
+import type { DbConfig } from '../extract/connect.ts'
+import { pgSource } from '../extract/pg-source.ts'
+import type { SourceSpec } from '../extract/relation.ts'
+import type { Column } from '../types.ts'
+
+export const EXTRACTED_CSV = 'extracted.csv'
+
+export interface ExtractOptions {
+  readonly db: DbConfig
+  readonly source: SourceSpec
+  readonly dataDir: string
+  readonly batchSize?: number
+  readonly signal?: AbortSignal
+  readonly onBatch?: (rows: number) => void
+}
+
+export interface ExtractSummary {
+  readonly rows: number
+  readonly columns: readonly Column[]
+  readonly file: string
+}
+
+export async function extractToCsv(options: ExtractOptions): Promise<ExtractSummary> {
+  const file = join(options.dataDir, EXTRACTED_CSV)
+  const source = pgSource(options.db, options.source, { batchSize: options.batchSize, signal: options.signal })
+  const sink = csvSink(file)
+  if (options.onBatch) source.on('data', () => options.onBatch?.(source.rowCount))
+  await pipeline(source, sink, { signal: options.signal })
+  return { rows: sink.writer.rows, columns: await source.columns, file }
+}

@@ -1,0 +1,6 @@
+/** Names of the stage files in the data folder. */
+export const STAGE_FILES = Object.freeze({
+  extracted: 'extracted.csv',
+  transformed: 'transformed.csv',
+  quarantine: 'quarantine.csv',
+})

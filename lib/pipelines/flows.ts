@@ -1,0 +1,122 @@
+/**
+ * The pipelines as flows (lib/flow): each run gets an id, a record under
+ * `<data-dir>/runs/`, retries on the steps that touch the database or
+ * Hopsworks, hooks and webhooks.
+ */
+import { existsSync } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { EtlError } from '../errors.ts'
+import { transformCsv } from '../transform/index.ts'
+import { metaValidateFiles } from '../validate/meta.ts'
+import { STAGE_FILES } from './files.ts'
+import type { ValidationStageSummary } from './summary.ts'
+import type { DbConfig } from '../extract/connect.ts'
+import { flow, task, type FlowLogger } from '../flow/index.ts'
+import { extractToCsv } from './extract.ts'
+import type { Settings } from './settings.ts'
+import { loadStage, validateStage } from './stages.ts'
+
+export interface PipelineInput {
+  readonly settings: Settings
+  readonly db: DbConfig | undefined
+  readonly log: FlowLogger & { progress?(message: string): void }
+  /** For `etl validate --input` and `etl load --input`: the stage CSV to read. */
+  readonly input?: string
+}
+
+function needDb(input: PipelineInput): DbConfig {
+  if (!input.db) throw new EtlError('ETL_INTERNAL', 'this pipeline needs a database')
+  return input.db
+}
+
+function rate(rows: number, started: number): string {
+  const s = (Date.now() - started) / 1000
+  return `${rows} rows, ${s > 0 ? Math.round(rows / s) : 0} rows/s, ${s.toFixed(1)} s`
+}
+
+/** `etl extract`: the source -> extracted.csv. */
+export const extractFlow = flow({ name: 'extract' }, async (input: PipelineInput, ctx) => {
+  const { settings } = input
+  const step = task({ name: 'extract', retries: settings.retries, retryDelaySeconds: settings.retryDelay }, async (_: undefined, tctx) => {
+    const started = Date.now()
+    const s = await extractToCsv({
+      db: needDb(input), source: settings.source, dataDir: settings.dataDir, batchSize: settings.batchSize, signal: tctx.signal,
+      onBatch: (rows) => input.log.progress?.(`extract: ${rate(rows, started)}`),
+    })
+    const summary = { source: 'table' in settings.source ? `table ${settings.source.table}` : 'query', rows: s.rows, columns: s.columns, file: s.file, durationMs: Date.now() - started }
+    ctx.summarize('extract', summary)
+    return summary
+  })
+  return step(undefined, { signal: ctx.signal })
+})
+
+/**
+ * `etl validate`: extraction validation. Over a CSV it caches: the same file
+ * (size and modification time), the same suite text and policy within a day
+ * skip the step (the task is recorded as Cached) as long as the results files
+ * are still there.
+ */
+export const validateFlow = flow({ name: 'extraction-validation' }, async (input: PipelineInput, ctx) => {
+  const { settings } = input
+  const fromDb = Boolean(input.db && !input.input)
+  let fingerprint: string | undefined
+  if (!fromDb) {
+    const file = input.input ?? join(settings.dataDir, STAGE_FILES.extracted)
+    const [info, suiteText] = await Promise.all([stat(file).catch(() => undefined), readFile(settings.suitePath, 'utf8').catch(() => undefined)])
+    if (info && suiteText !== undefined) fingerprint = JSON.stringify([file, info.size, info.mtimeMs, suiteText, settings.invalidRows])
+  }
+  const step = task({
+    name: 'validate',
+    retries: fromDb ? settings.retries : 0,
+    retryDelaySeconds: settings.retryDelay,
+    ...(fingerprint ? {
+      cacheKeyFn: () => fingerprint,
+      cacheExpirationSeconds: 24 * 3600,
+      cacheValid: (r: ValidationStageSummary) => (r.files ?? []).every((f) => existsSync(f)),
+    } : {}),
+  }, () => validateStage(settings, input.db, input.input, ctx))
+  const summary = await step(undefined, { signal: ctx.signal })
+  ctx.summarize('validation', summary)
+  return summary
+})
+
+/** `etl load`: transformed.csv -> the feature store, behind the gate. */
+export const loadFlow = flow({ name: 'loading' }, async (input: PipelineInput, ctx) => {
+  const step = task({ name: 'load' }, () => loadStage(input.settings, input.input, ctx, (m) => input.log.warn(m)))
+  return step(undefined, { signal: ctx.signal })
+})
+
+/** `etl meta-validate`: the validation results read back and checked by the meta suite. */
+export const metaValidateFlow = flow({ name: 'meta-extraction-validation' }, async (input: PipelineInput, ctx) => {
+  const { settings } = input
+  const step = task({ name: 'meta-validate' }, async () => {
+    const started = Date.now()
+    const m = await metaValidateFiles({ dataDir: settings.dataDir, suitePath: settings.suitePath, metaSuitePath: settings.metaSuitePath })
+    const summary: ValidationStageSummary = {
+      success: m.result.success, statistics: m.result.statistics, rows: m.result.results.length, invalidRows: 0, quarantinedRows: 0,
+      result: m.result, files: Object.values(m.files), durationMs: Date.now() - started,
+    }
+    ctx.summarize('counts', m.counts)
+    ctx.summarize('meta', summary)
+    return summary
+  })
+  return step(undefined, { signal: ctx.signal })
+})
+
+/** `etl transform`: extracted.csv -> transformed.csv (user_id, datetime, missing values). */
+export const transformFlow = flow({ name: 'transform' }, async (input: PipelineInput, ctx) => {
+  const { settings } = input
+  const step = task({ name: 'transform' }, async (_: undefined, tctx) => {
+    const t = await transformCsv({
+      ...settings.transform,
+      input: input.input ?? join(settings.dataDir, STAGE_FILES.extracted),
+      output: join(settings.dataDir, STAGE_FILES.transformed),
+      batchSize: settings.batchSize,
+      signal: tctx.signal,
+    })
+    ctx.summarize('transform', t)
+    return t
+  })
+  return step(undefined, { signal: ctx.signal })
+})

@@ -1,0 +1,182 @@
+/**
+ * `etl run`: the whole ETL in one pass, with bounded memory.
+ *
+ *     pgSource ─> csvTee(extracted.csv) ─> validate(suite) ─> stamp() ─> csvTee(transformed.csv) ─> sink (staged)
+ *                                            │ quarantine.csv                                          │
+ *                                            └─ summary ─┐                                             │
+ *                                 meta-validate(results, counts) ─> gate ─┬─ passed / warn ─> sink.commit()
+ *                                                                         └─ failed + abort ─> sink.abort(), exit 3
+ *
+ * Steps are flow tasks: `stream` (retried on a fault: the sink is aborted
+ * first, so a retry starts clean and never loads twice), `meta-validate`, and
+ * `commit` (never retried: once started, a load is not repeated).
+ */
+import { join } from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { csvTee } from '../csv/stage-file.ts'
+import { EtlError } from '../errors.ts'
+import { readSuite } from '../expectations/suite.ts'
+import { columnStatsFromPg, prepassColumns } from '../expectations/prepass.ts'
+import type { Suite, SuiteResult } from '../expectations/types.ts'
+import { connect, type DbConfig } from '../extract/connect.ts'
+import { pgSource } from '../extract/pg-source.ts'
+import { describeSource } from '../extract/relation.ts'
+import { task, type FlowContext } from '../flow/index.ts'
+import type { StagedSink } from '../load/sink.ts'
+import { planColumns, stamp } from '../transform/index.ts'
+import { metaValidate } from '../validate/meta.ts'
+import { quarantineCsv } from '../validate/quarantine.ts'
+import { writeValidationFiles } from '../validate/results.ts'
+import { validate } from '../validate/validate.ts'
+import type { Batch } from '../types.ts'
+import { openSink } from './sink.ts'
+import type { Settings } from './settings.ts'
+import type { RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary } from './summary.ts'
+import { decideGate, gateReport } from './gate.ts'
+import { STAGE_FILES } from './files.ts'
+
+
+export interface RunDeps {
+  readonly settings: Settings
+  readonly db: DbConfig
+  /** Called per batch: rows so far at the source. */
+  readonly onRows?: (stage: string, rows: number) => void
+  readonly warn?: (message: string) => void
+}
+
+interface Staged {
+  readonly sink: StagedSink
+  readonly suite: Suite
+  readonly validation: ValidationStageSummary
+  readonly transform: TransformStageSummary
+  readonly counts: StageCountsSummary
+}
+
+/** Counts the batches passing (per batch, never per row). */
+function counter(onRows: (rows: number) => void): Transform & { readonly rows: () => number } {
+  let rows = 0
+  const t = new Transform({
+    objectMode: true,
+    highWaterMark: 2,
+    transform(batch: Batch, _e, cb) {
+      rows += batch.rows.length
+      onRows(rows)
+      cb(null, batch)
+    },
+  })
+  return Object.assign(t, { rows: () => rows })
+}
+
+async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): Promise<Staged> {
+  const { settings, db } = deps
+  const suite = await readSuite(settings.suitePath)
+  const started = Date.now()
+  const source = pgSource(db, settings.source, { batchSize: settings.batchSize, signal })
+  source.once('error', () => {}) // an opening error comes through `columns`, awaited next; later ones through pipeline()
+  let columns
+  try {
+    columns = await source.columns
+  } catch (err) {
+    source.destroy()
+    throw err
+  }
+  let sink: StagedSink | undefined
+  const quarantine = settings.invalidRows === 'quarantine' ? quarantineCsv(join(settings.dataDir, STAGE_FILES.quarantine)) : undefined
+  try {
+    const prepass = prepassColumns(suite)
+    let stats
+    if (prepass.length) {
+      const client = await connect(db)
+      try {
+        stats = await columnStatsFromPg(client, settings.source, prepass)
+      } finally {
+        await client.end()
+      }
+    }
+    const planned = planColumns(columns, settings.transform)
+    let validationResult: SuiteResult | undefined
+    sink = await openSink({ settings, columns: planned, signal, validation: () => (validationResult ? { suite, result: validationResult } : undefined) })
+    const atSource = counter((rows) => deps.onRows?.('stream', rows))
+    const validator = validate({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId } })
+    const stamper = stamp({ ...settings.transform, runTime: new Date() })
+    const atSink = counter(() => {})
+    await pipeline(
+      source, atSource, csvTee(join(settings.dataDir, STAGE_FILES.extracted)), validator, stamper,
+      csvTee(join(settings.dataDir, STAGE_FILES.transformed), { sidecar: () => ({ dropped: stamper.counts.dropped }) }), atSink, sink.writable, { signal },
+    )
+    const v = await validator.summary
+    validationResult = v.result
+    const files = await writeValidationFiles(settings.dataDir, v.result, 'extract')
+    const t = await stamper.summary
+    const now = Date.now()
+    const validation: ValidationStageSummary = {
+      success: v.result.success, statistics: v.result.statistics, rows: v.rows, invalidRows: v.invalidRows,
+      quarantinedRows: v.quarantinedRows, result: v.result, files: Object.values(files), durationMs: now - started,
+    }
+    const transform: TransformStageSummary = { ...t, file: join(settings.dataDir, STAGE_FILES.transformed), durationMs: now - started }
+    ctx.summarize('extract', { source: describeSource(settings.source), rows: atSource.rows(), columns, file: join(settings.dataDir, STAGE_FILES.extracted), durationMs: now - started })
+    ctx.summarize('validation', validation)
+    ctx.summarize('transform', transform)
+    const counts: StageCountsSummary = {
+      extracted: atSource.rows(), validated: v.rows, quarantined: v.quarantinedRows, transformed: t.rows, dropped: t.dropped, loaded: atSink.rows(),
+    }
+    ctx.summarize('counts', counts)
+    return { sink, suite, validation, transform, counts }
+  } catch (err) {
+    source.destroy()
+    await sink?.abort().catch(() => {})
+    await quarantine?.discard()
+    throw err
+  }
+}
+
+/** The one-pass ETL as a flow function body. Resolves with the run summary; throws ETL_QUALITY_GATE (exit 3) when the gate stops the load. */
+export async function runOnePass(deps: RunDeps, ctx: FlowContext): Promise<RunSummary> {
+  const { settings } = deps
+  const retry = { retries: settings.retries, retryDelaySeconds: settings.retryDelay }
+  const streamTask = task({ name: 'stream', ...retry }, (_: undefined, tctx) => stageAll(deps, ctx, tctx.signal))
+  const staged = await streamTask(undefined, { signal: ctx.signal })
+
+  const metaTask = task({ name: 'meta-validate' }, async () => {
+    const metaSuite = await readSuite(settings.metaSuitePath)
+    const started = Date.now()
+    const result = metaValidate({ validation: staged.validation.result, declared: staged.suite, counts: staged.counts, metaSuite })
+    const files = await writeValidationFiles(settings.dataDir, result, 'meta_extract')
+    const summary: ValidationStageSummary = {
+      success: result.success, statistics: result.statistics, rows: result.results.length, invalidRows: 0, quarantinedRows: 0,
+      result, files: Object.values(files), durationMs: Date.now() - started,
+    }
+    ctx.summarize('meta', summary)
+    return summary
+  })
+  let meta: ValidationStageSummary
+  try {
+    meta = await metaTask(undefined, { signal: ctx.signal })
+  } catch (err) {
+    await staged.sink.abort().catch(() => {})
+    throw err
+  }
+
+  const gate = decideGate(staged.validation.result, meta.result)
+  if (!gate.passed && settings.onInvalid === 'abort') {
+    await staged.sink.abort()
+    ctx.summarize('gate', { passed: false, policy: settings.onInvalid, failed: gate.failed, committed: false })
+    throw new EtlError('ETL_QUALITY_GATE', `the quality gate stopped the load; nothing was loaded.\n${gateReport(staged.validation.result, meta.result)}`, { details: { failed: gate.failed } })
+  }
+  if (!gate.passed) deps.warn?.(`WARNING: the data failed its quality gate but --on-invalid warn loads it anyway.\n${gateReport(staged.validation.result, meta.result)}`)
+
+  const commitTask = task({ name: 'commit' }, async () => {
+    const started = Date.now()
+    try {
+      const load = await staged.sink.commit()
+      return { ...load, durationMs: Date.now() - started }
+    } catch (err) {
+      throw err instanceof EtlError ? new EtlError(err.code, err.message, { cause: err, details: { ...err.details, retryable: false } }) : err
+    }
+  })
+  const load = await commitTask(undefined, { signal: ctx.signal })
+  ctx.summarize('gate', { passed: gate.passed, policy: settings.onInvalid, failed: gate.failed, committed: true })
+  ctx.summarize('load', load)
+  return ctx.summary as RunSummary
+}

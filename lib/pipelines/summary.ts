@@ -1,0 +1,70 @@
+/**
+ * What a run puts in its record's `summary` (RunRecord.summary): one entry per
+ * stage, filled as the stages end. An HTML report, `etl runs`, the webhooks and
+ * the meta-validation read it.
+ */
+import type { SuiteResult, SuiteStatistics } from '../expectations/types.ts'
+import type { LoadSummary } from '../load/sink.ts'
+import type { Column } from '../types.ts'
+
+export interface ExtractStageSummary {
+  readonly source: string
+  readonly rows: number
+  readonly columns: readonly Column[]
+  readonly file?: string
+  readonly durationMs: number
+}
+
+export interface ValidationStageSummary {
+  readonly success: boolean
+  readonly statistics: SuiteStatistics
+  readonly rows: number
+  readonly invalidRows: number
+  readonly quarantinedRows: number
+  /** The whole suite result (Great Expectations' shape). */
+  readonly result: SuiteResult
+  readonly files?: readonly string[]
+  readonly durationMs: number
+}
+
+export interface TransformStageSummary {
+  readonly rows: number
+  readonly dropped: number
+  /** Missing (NULL) values per column, counted before any policy. */
+  readonly missing: Readonly<Record<string, number>>
+  /** Values filled per column by a `fill` policy. */
+  readonly filled: Readonly<Record<string, number>>
+  readonly id: 'nanoid' | 'sequential' | 'derived'
+  readonly datetime: 'run' | 'row'
+  readonly runTime: string
+  readonly columns: readonly Column[]
+  readonly file?: string
+  readonly durationMs: number
+}
+
+export interface StageCountsSummary {
+  readonly extracted?: number
+  readonly validated?: number
+  readonly quarantined?: number
+  readonly transformed?: number
+  readonly dropped?: number
+  readonly loaded?: number
+}
+
+export interface GateSummary {
+  readonly passed: boolean
+  readonly policy: 'abort' | 'warn'
+  /** Labels/ids of the failed expectations (data and meta). */
+  readonly failed: readonly string[]
+  readonly committed: boolean
+}
+
+export interface RunSummary {
+  extract?: ExtractStageSummary
+  validation?: ValidationStageSummary
+  meta?: ValidationStageSummary
+  transform?: TransformStageSummary
+  counts?: StageCountsSummary
+  gate?: GateSummary
+  load?: LoadSummary & { readonly durationMs: number }
+}
