@@ -1,0 +1,140 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { parse } from 'csv-parse/sync'
+import t from 'tap'
+import { featureGroupDto } from '../../lib/load/feature-group.ts'
+import { localSink } from '../../lib/load/local-sink.ts'
+import type { Row } from '../../lib/types.ts'
+import { batches, prostateColumns, prostateRow, prostateRows } from '../support/hopsworks/data.ts'
+
+async function dataDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'etl-local-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+async function load(dir: string, rows: Row[], extra: object = {}) {
+  const sink = await localSink({ dataDir: dir, columns: prostateColumns, ...extra })
+  await pipeline(batches(prostateColumns, rows, 250), sink.writable)
+  return sink.commit()
+}
+
+/** Every row of the local feature group, as CSV records keyed by user_id. */
+async function stored(folder: string): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>()
+  for (const f of (await readdir(folder)).filter((x) => x.endsWith('.csv')).sort()) {
+    for (const r of parse(await readFile(join(folder, f)), { columns: true }) as Record<string, string>[]) {
+      if (out.has(r['user_id']!)) throw new Error(`duplicate user_id ${r['user_id']}`)
+      out.set(r['user_id']!, r)
+    }
+  }
+  return out
+}
+
+t.test('commit renames the staged folder into place, with feature_group.json', async (t) => {
+  const dir = await dataDir(t)
+  const summary = await load(dir, prostateRows(1000))
+  const folder = join(dir, 'feature_store', 'prostate_group_1')
+  t.same(summary, { sink: 'local', rows: 1000, featureGroup: { name: 'prostate_group', version: 1 }, location: folder, columns: prostateColumns })
+  t.same(await readdir(join(dir, 'feature_store')), ['prostate_group_1'], 'no staging folder left')
+  t.same(JSON.parse(await readFile(join(folder, 'feature_group.json'), 'utf8')), featureGroupDto(prostateColumns), 'the schema Hopsworks would get')
+  const rows = await stored(folder)
+  t.equal(rows.size, 1000)
+  const want = prostateRow(123)
+  t.same(rows.get('u123'), Object.fromEntries(prostateColumns.map((c, i) => [c.name, want[i] === null ? '' : String(want[i])])))
+  t.match(JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8')), { buckets: 16, rows: 1000, primaryKey: ['user_id'], loads: [{ rows: 1000 }] })
+})
+
+t.test('abort leaves nothing, and the feature group as it was', async (t) => {
+  const dir = await dataDir(t)
+  await load(dir, prostateRows(10))
+  const before = await readFile(join(dir, 'feature_store', 'prostate_group_1', 'part-000.csv'), 'utf8').catch(() => '')
+  const sink = await localSink({ dataDir: dir, columns: prostateColumns })
+  await pipeline(batches(prostateColumns, prostateRows(500, 'x')), sink.writable)
+  await sink.abort()
+  t.same(await readdir(join(dir, 'feature_store')), ['prostate_group_1'], 'the staging folder is gone')
+  t.equal((await stored(join(dir, 'feature_store', 'prostate_group_1'))).size, 10)
+  t.equal(await readFile(join(dir, 'feature_store', 'prostate_group_1', 'part-000.csv'), 'utf8').catch(() => ''), before)
+  await t.rejects(sink.commit(), { code: 'ETL_ABORTED' })
+  const fresh = await dataDir(t)
+  const unused = await localSink({ dataDir: fresh, columns: prostateColumns })
+  await unused.abort()
+  t.same(await readdir(join(fresh, 'feature_store')), [], 'abort before any data leaves nothing either')
+})
+
+t.test('a second load of the same version upserts on user_id', async (t) => {
+  const dir = await dataDir(t)
+  await load(dir, prostateRows(1000))
+  const changed = prostateRows(300, 'u', 900).map((r) => r.map((v, i) => (prostateColumns[i]!.name === 'age' ? 99 : v)))
+  const summary = await load(dir, changed)
+  t.equal(summary.rows, 300)
+  const rows = await stored(summary.location)
+  t.equal(rows.size, 1200, '1000 old + 200 new keys; the 100 shared keys are replaced, not duplicated')
+  t.equal(rows.get('u950')!['age'], '99', 'a replaced row')
+  t.equal(rows.get('u1150')!['age'], '99', 'a new row')
+  t.equal(rows.get('u10')!['age'], String(prostateRow(10)[2]), 'an untouched row')
+  t.match(JSON.parse(await readFile(join(summary.location, 'manifest.json'), 'utf8')), { rows: 1200, loads: [{ rows: 1000 }, { rows: 300 }] })
+})
+
+t.test('within one load the last row of a key wins', async (t) => {
+  const dir = await dataDir(t)
+  const rows = [...prostateRows(5), ...prostateRows(2).map((r) => r.map((v, i) => (i === 2 ? 77 : v)))]
+  const summary = await load(dir, rows)
+  const got = await stored(summary.location)
+  t.equal(got.size, 5)
+  t.equal(got.get('u0')!['age'], '77')
+  t.equal(got.get('u1')!['age'], '77')
+})
+
+t.test('values survive the round trip: quotes, line breaks, NULL and the empty string', async (t) => {
+  const dir = await dataDir(t)
+  const columns = [{ name: 'user_id', type: 'text' }, { name: 'note', type: 'text' }, { name: 'n', type: 'int4' }, { name: 'datetime', type: 'timestamptz' }]
+  const rows = [['a', 'x, "y"\nz', 1, '2024-01-01T00:00:00.000Z'], ['b', '', null, '2024-01-01T00:00:00.000Z'], ['c', null, 3, '2024-01-01T00:00:00.000Z']]
+  const sink = await localSink({ dataDir: dir, columns, buckets: 1 })
+  await pipeline(batches(columns, rows), sink.writable)
+  const s = await sink.commit()
+  t.equal(await readFile(join(s.location, 'part-000.csv'), 'utf8'), 'user_id,note,n,datetime\na,"x, ""y""\nz",1,2024-01-01T00:00:00.000Z\nb,"",,2024-01-01T00:00:00.000Z\nc,,3,2024-01-01T00:00:00.000Z\n')
+  const again = await localSink({ dataDir: dir, columns, buckets: 8 })
+  await pipeline(batches(columns, [['b', 'B', 2, '2024-01-02T00:00:00.000Z']]), again.writable)
+  await again.commit()
+  t.equal(await readFile(join(s.location, 'part-000.csv'), 'utf8'), 'user_id,note,n,datetime\na,"x, ""y""\nz",1,2024-01-01T00:00:00.000Z\nc,,3,2024-01-01T00:00:00.000Z\nb,B,2,2024-01-02T00:00:00.000Z\n', 'an existing feature group keeps its bucket count')
+})
+
+t.test('a different schema is refused before any data; a NULL key is refused', async (t) => {
+  const dir = await dataDir(t)
+  await load(dir, prostateRows(3))
+  await t.rejects(localSink({ dataDir: dir, columns: prostateColumns.filter((c) => c.name !== 'lcp') }), { code: 'ETL_SINK', message: /^feature group prostate_group version 1 already exists in the local feature store \(.+\) with a different schema: feature lcp \(double\) is not in the data\./ })
+  const sink = await localSink({ dataDir: dir, columns: prostateColumns })
+  const bad = prostateRows(1).map((r) => r.map((v, i) => (prostateColumns[i]!.name === 'user_id' ? null : v)))
+  await t.rejects(pipeline(batches(prostateColumns, bad), sink.writable), { code: 'ETL_SINK', message: 'primary key user_id is NULL in a row; the feature store needs a key on every row' })
+  await sink.abort()
+  t.same(await readdir(join(dir, 'feature_store')), ['prostate_group_1'])
+})
+
+t.test('another version is another folder', async (t) => {
+  const dir = await dataDir(t)
+  await load(dir, prostateRows(3))
+  const s = await load(dir, prostateRows(4), { featureGroup: { version: 2 } })
+  t.equal(s.location, join(dir, 'feature_store', 'prostate_group_2'))
+  t.same((await readdir(join(dir, 'feature_store'))).sort(), ['prostate_group_1', 'prostate_group_2'])
+})
+
+t.test('scanRecords: record ends and key fields of RFC 4180 text', async (t) => {
+  const { scanRecords } = await import('../../lib/load/local-merge.ts')
+  const seen: [string, string][] = []
+  const text = 'a,"x\n,""y""",1\r\n"b""q",,2\nc,"unfinished\n'
+  const tail = scanRecords(text, [0, 2], (k, raw) => void seen.push([k, raw]))
+  t.same(seen, [['a\u00011', 'a,"x\n,""y""",1\r\n'], ['b"q\u00012', '"b""q",,2\n']])
+  t.equal(text.slice(tail), 'c,"unfinished\n', 'the unfinished record is left for the next chunk')
+})
+
+t.test('large bucket files (read in several chunks) merge exactly', async (t) => {
+  const dir = await dataDir(t)
+  await load(dir, prostateRows(30_000), { buckets: 1 })
+  const s = await load(dir, prostateRows(10_000, 'u', 25_000), { buckets: 1 })
+  const rows = await stored(s.location)
+  t.equal(rows.size, 35_000)
+  t.equal(rows.get('u29999')!['lcavol'], String(prostateRow(29999)[0]))
+})

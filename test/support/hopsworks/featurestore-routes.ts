@@ -1,0 +1,224 @@
+/**
+ * Emulated routes: projects, feature stores, feature groups, feature views,
+ * expectation suites, validation reports (API.md sections 3, 4, 5, 7; the
+ * suite and report endpoints of HW ExpectationSuiteResource /
+ * ValidationReportResource and their controllers' field checks).
+ */
+import type { EmulatorState, Feature, FeatureGroupState, ProjectState } from './state.ts'
+import { fail, isJsonObjectText, jsonBody, nonNull, ok, type Reply, type Req } from './wire.ts'
+
+export interface Route {
+  readonly name: string
+  readonly scope: string
+  /** The project the route is under (checked: exists, caller is a member). */
+  readonly projectId?: number
+  run(req: Req, user: string): Reply | Promise<Reply>
+}
+
+const ENTITY_NAME = /^(?=.{1,63}$)([a-z]{1}[a-z0-9_]*)$/
+const FS_NAME_PATH = /^[a-z0-9_]*(?=[a-z])[a-z0-9_]+$/
+const FG_NAME_PATH = /^[a-zA-Z0-9_]*(?=[a-zA-Z])[a-zA-Z0-9_]+$/
+const FG_TYPES = new Set(['cachedFeaturegroupDTO', 'streamFeatureGroupDTO', 'onDemandFeaturegroupDTO'])
+const EVENT_TIME_TYPES = new Set(['TIMESTAMP', 'DATE', 'BIGINT'])
+const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, '.000Z')
+
+export function featureStoreOf(s: EmulatorState, p: ProjectState, idOrName: string): number {
+  const id = s.featureStoreId(p)
+  if (idOrName === String(id) || idOrName === s.featureStoreName(p)) return id
+  if (!/^\d+$/.test(idOrName) && !FS_NAME_PATH.test(idOrName)) fail('notFoundRoute')
+  return fail('featureStoreNotFound')
+}
+
+function onlineType(type: string): string {
+  const t = type.toUpperCase()
+  if (['INT', 'TINYINT', 'SMALLINT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DATE', 'TIMESTAMP'].includes(t) || t.startsWith('DECIMAL')) return type.toLowerCase()
+  if (t === 'BOOLEAN') return 'tinyint'
+  if (t === 'STRING') return 'varchar(100)'
+  return 'varbinary(100)'
+}
+
+function fgView(s: EmulatorState, p: ProjectState, g: FeatureGroupState): unknown {
+  return nonNull({ ...g.dto, featurestoreName: s.featureStoreName(p) })
+}
+
+function createFeatureGroup(s: EmulatorState, p: ProjectState, fsId: number, req: Req): Reply {
+  const b = jsonBody(req)
+  if (!FG_TYPES.has(String(b['type']))) fail('illegalFgType')
+  const name = b['name']
+  if (typeof name !== 'string' || !ENTITY_NAME.test(name)) fail('illegalEntityName', `Feature group name ${JSON.stringify(name)} must match ${ENTITY_NAME.source}`)
+  const same = s.featureGroups.filter((g) => g.featurestoreId === fsId && g.name === name)
+  const version = typeof b['version'] === 'number' ? b['version'] : Math.max(0, ...same.map((g) => g.version)) + 1
+  if (same.some((g) => g.version === version)) fail('fgExists', `project: ${p.name}, featurestoreId: ${fsId}`)
+  if (typeof b['description'] === 'string' && b['description'].length > 256) fail('illegalEntityDescription')
+  const raw = Array.isArray(b['features']) ? (b['features'] as Record<string, unknown>[]) : []
+  const seen = new Set<string>()
+  const features: Feature[] = raw.map((f) => {
+    const fname = f['name']
+    if (typeof fname !== 'string' || !ENTITY_NAME.test(fname)) fail('illegalFeatureName', `feature ${JSON.stringify(fname)}`)
+    if (typeof f['type'] !== 'string' || !f['type']) fail('featureTypeMissing', `feature ${fname}`)
+    if (seen.has(fname)) fail('duplicateFeature', fname)
+    if (f['defaultValue'] !== undefined && f['defaultValue'] !== null) fail('illegalArgument', `feature ${fname}: default value must be null on create`)
+    seen.add(fname)
+    return { name: fname, type: f['type'], primary: f['primary'] === true }
+  })
+  const eventTime = b['eventTime']
+  if (typeof eventTime === 'string') {
+    const f = features.find((x) => x.name === eventTime)
+    if (!f) fail('eventTimeNotFound', eventTime)
+    if (!EVENT_TIME_TYPES.has(f.type.toUpperCase())) fail('illegalEventTimeType', `${eventTime} is ${f.type}`)
+  }
+  const stream = b['type'] === 'streamFeatureGroupDTO'
+  const ttf = String(b['timeTravelFormat'] ?? (stream ? 'HUDI' : 'NONE')).toUpperCase()
+  if ((ttf === 'HUDI' || stream) && !features.some((f) => f.primary)) fail('primaryKeyRequired')
+  const id = s.nextId()
+  const dto = {
+    ...b, // unknown input fields are ignored by the server; echoing the known ones back
+    id, name, version, featurestoreId: fsId, timeTravelFormat: ttf, created: now(),
+    creator: { email: 'meb10000@example.com', firstName: 'Emu', lastName: 'Lator' },
+    location: `hopsfs://namenode:8020/apps/hive/warehouse/${s.featureStoreName(p)}.db/${name}_${version}`,
+    onlineEnabled: b['onlineEnabled'] === true,
+    features: raw.map((f, i) => ({ ...f, primary: features[i]!.primary, partition: f['partition'] === true, onlineType: onlineType(features[i]!.type), featureGroupId: id })),
+  }
+  const g: FeatureGroupState = { id, featurestoreId: fsId, name, version, timeTravelFormat: ttf, features, dto, rows: new Map(), appended: 0 }
+  s.featureGroups.push(g)
+  return ok(fgView(s, p, g), 201, { location: `/featuregroups/${id}` })
+}
+
+export function fgById(s: EmulatorState, fsId: number, id: string): FeatureGroupState {
+  const g = s.featureGroups.find((x) => x.featurestoreId === fsId && String(x.id) === id)
+  return g ?? fail('featureGroupNotFound')
+}
+
+function createFeatureView(s: EmulatorState, p: ProjectState, fsId: number, req: Req): Reply {
+  const b = jsonBody(req)
+  const name = b['name']
+  if (typeof name !== 'string' || !ENTITY_NAME.test(name)) fail('illegalEntityName', `Feature view name ${JSON.stringify(name)}`)
+  const q = (b['query'] ?? {}) as Record<string, unknown>
+  const left = (q['leftFeatureGroup'] ?? {}) as Record<string, unknown>
+  const g = fgById(s, fsId, String(left['id']))
+  const wanted = Array.isArray(q['leftFeatures']) ? (q['leftFeatures'] as Record<string, unknown>[]).map((f) => String(f['name'])) : []
+  for (const f of wanted) if (!g.features.some((x) => x.name === f)) fail('featureNotFound', `${f} in ${g.name}`)
+  const versions = [...s.featureViews.values()].filter((v) => v['featurestoreId'] === fsId && v['name'] === name).map((v) => Number(v['version']))
+  const version = typeof b['version'] === 'number' ? b['version'] : Math.max(0, ...versions) + 1
+  if (versions.includes(version)) fail('fvExists', `${name} version ${version}`)
+  const view = {
+    id: s.nextId(), name, version, description: b['description'], featurestoreId: fsId, featurestoreName: s.featureStoreName(p), created: now(),
+    query: q,
+    features: wanted.map((f) => ({ name: f, type: g.features.find((x) => x.name === f)!.type, featuregroup: { id: g.id, name: g.name, version: g.version } })),
+  }
+  s.featureViews.set(`${fsId}/${name}/${version}`, view)
+  return ok(nonNull(view), 201, { location: `/featureview/${name}/version/${version}` })
+}
+
+function suiteRoutes(s: EmulatorState, g: FeatureGroupState, req: Req, rest: readonly string[]): Reply {
+  const checkSuite = (b: Record<string, unknown>): Record<string, unknown> => {
+    if (b['meta'] !== undefined && !isJsonObjectText(b['meta'])) fail('fieldNotJson', 'expectation suite meta')
+    const exps = Array.isArray(b['expectations']) ? (b['expectations'] as Record<string, unknown>[]) : []
+    for (const e of exps) {
+      if (typeof e['expectationType'] !== 'string') fail('fieldNotNullable', 'expectationType')
+      if (!isJsonObjectText(e['kwargs'])) fail('fieldNotJson', 'expectation kwargs')
+      if (!isJsonObjectText(e['meta'])) fail('fieldNotJson', 'expectation meta')
+    }
+    const id = s.suites.get(g.id)?.['id'] ?? s.nextId()
+    return { ...b, id, featureGroupId: g.id, expectations: exps.map((e) => ({ ...e, id: s.nextId() })) }
+  }
+  if (req.method === 'GET' && rest.length === 0) return ok(nonNull(s.suites.get(g.id) ?? {}))
+  if (req.method === 'POST' && rest.length === 0) {
+    if (s.suites.has(g.id)) fail('suiteExists')
+    const suite = checkSuite(jsonBody(req))
+    s.suites.set(g.id, suite)
+    return ok(nonNull(suite), 201)
+  }
+  if (req.method === 'PUT' && rest.length === 1) {
+    const suite = checkSuite(jsonBody(req))
+    s.suites.set(g.id, suite)
+    return ok(nonNull(suite))
+  }
+  return fail('notFoundRoute')
+}
+
+function reportRoutes(s: EmulatorState, g: FeatureGroupState, req: Req): Reply {
+  const list = s.reports.get(g.id) ?? []
+  if (req.method === 'GET') {
+    const items = [...list].sort((a, b) => b.validationTime.localeCompare(a.validationTime)).map((r) => r.body)
+    const limit = Number(req.query.get('limit') ?? items.length)
+    return ok(nonNull({ count: items.length, items: items.slice(0, limit) }))
+  }
+  const b = jsonBody(req)
+  for (const f of ['evaluationParameters', 'meta', 'statistics']) {
+    if (b[f] === undefined || b[f] === null) fail('fieldNotNullable', `Validation report ${f} field cannot be null. Pass an empty stringified JSON.`)
+    if (!isJsonObjectText(b[f])) fail('fieldNotJson', `Validation report ${f} field is not a valid json.`)
+  }
+  const results = Array.isArray(b['results']) ? (b['results'] as Record<string, unknown>[]) : []
+  for (const r of results)
+    for (const f of ['expectationConfig', 'result', 'meta', 'exceptionInfo'])
+      if (r[f] !== undefined && !isJsonObjectText(r[f])) fail('fieldNotJson', `validation result ${f}`)
+  const ingestion = String(b['ingestionResult'] ?? 'UNKNOWN')
+  if (!['INGESTED', 'REJECTED', 'UNKNOWN', 'EXPERIMENT', 'FG_DATA'].includes(ingestion)) fail('illegalArgument', `ingestionResult ${ingestion}`)
+  const meta = JSON.parse(String(b['meta'])) as Record<string, unknown>
+  const vt = typeof meta['validation_time'] === 'string' ? meta['validation_time'] : ''
+  const validationTime = /^\d{8}T\d{6}\.\d{3}/.test(vt)
+    ? `${vt.slice(0, 4)}-${vt.slice(4, 6)}-${vt.slice(6, 8)}T${vt.slice(9, 11)}:${vt.slice(11, 13)}:${vt.slice(13, 15)}.${vt.slice(16, 19)}Z`
+    : now()
+  const report = { id: s.nextId(), featurestoreId: g.featurestoreId, featuregroupId: g.id, validationTime, ...b, ingestionResult: ingestion }
+  list.push({ id: report.id, validationTime, body: report })
+  s.reports.set(g.id, list)
+  return ok(nonNull(report))
+}
+
+/** Matches the feature store routes; undefined when none does. */
+export function matchFeatureStore(s: EmulatorState, req: Req): Route | undefined {
+  const [a, b, c, d, e, f, g1, ...rest] = req.segs
+  const m = req.method
+  if (a !== 'project') return undefined
+  if (b === 'getProjectInfo' && c !== undefined && d === undefined && m === 'GET')
+    return {
+      name: 'getProjectInfo', scope: 'PROJECT',
+      run: () => {
+        const p = s.projects.find((x) => x.name === c) ?? fail('projectNotFound')
+        return ok(nonNull({ projectId: p.id, projectName: p.name, owner: 'meb10000', description: '', created: now(), isPreinstalledDockerImage: true, services: ['JOBS', 'FEATURESTORE'] }))
+      },
+    }
+  if (b === undefined && m === 'GET') return { name: 'listProjects', scope: 'PROJECT', run: () => ok(s.projects.map((p) => ({ project: { id: p.id, name: p.name, owner: { uid: 10000 } }, user: { username: 'meb10000', uid: 10000 } }))) }
+  if (b === undefined || !/^\d+$/.test(b) || c !== 'featurestores') return undefined
+  const pid = Number(b)
+  const project = (): ProjectState => s.project(pid) ?? fail('projectNotFound')
+  const fs = (): number => featureStoreOf(s, project(), d!)
+  const base = { scope: 'FEATURESTORE', projectId: pid }
+  if (d === undefined && m === 'GET')
+    return { ...base, name: 'listFeatureStores', run: () => ok([{ featurestoreId: s.featureStoreId(project()), featurestoreName: s.featureStoreName(project()), projectId: pid, projectName: project().name }]) }
+  if (e === undefined && m === 'GET')
+    return { ...base, name: 'getFeatureStore', run: () => ok(nonNull({ featurestoreId: fs(), featurestoreName: s.featureStoreName(project()), projectId: pid, projectName: project().name, onlineFeaturestoreName: project().name.toLowerCase(), onlineEnabled: false, created: now() })) }
+  if (e === 'featuregroups') {
+    if (f === undefined && m === 'POST') return { ...base, name: 'createFeatureGroup', run: (r) => createFeatureGroup(s, project(), fs(), r) }
+    if (f === undefined && m === 'GET') return { ...base, name: 'listFeatureGroups', run: () => { const gs = s.featureGroups.filter((x) => x.featurestoreId === fs()).map((x) => fgView(s, project(), x)); return ok({ items: gs, count: gs.length }) } }
+    if (f !== undefined && g1 === undefined && m === 'GET') {
+      if (/^\d+$/.test(f)) return { ...base, name: 'getFeatureGroupById', run: () => ok(fgView(s, project(), fgById(s, fs(), f))) }
+      return {
+        ...base, name: 'getFeatureGroup',
+        run: (r) => {
+          if (!FG_NAME_PATH.test(f)) fail('notFoundRoute')
+          const v = r.query.get('version')
+          const gs = s.featureGroups.filter((x) => x.featurestoreId === fs() && x.name === f && (v === null || String(x.version) === v))
+          if (!gs.length) fail('featureGroupNotFound', `${f} version ${v ?? 'any'}`)
+          return ok(gs.map((x) => fgView(s, project(), x)))
+        },
+      }
+    }
+    if (f !== undefined && g1 === 'expectationsuite') return { ...base, scope: 'JOB', name: 'expectationSuite', run: (r) => suiteRoutes(s, fgById(s, fs(), f), r, rest) }
+    if (f !== undefined && g1 === 'validationreport' && rest.length === 0 && (m === 'PUT' || m === 'GET')) return { ...base, scope: 'JOB', name: 'validationReport', run: (r) => reportRoutes(s, fgById(s, fs(), f), r) }
+  }
+  if (e === 'featureview') {
+    if (f === undefined && m === 'POST') return { ...base, name: 'createFeatureView', run: (r) => createFeatureView(s, project(), fs(), r) }
+    if (f !== undefined && m === 'GET' && (g1 === undefined || (g1 === 'version' && rest.length === 1)))
+      return {
+        ...base, name: 'getFeatureView',
+        run: () => {
+          const views = [...s.featureViews.values()].filter((v) => v['featurestoreId'] === fs() && v['name'] === f && (g1 === undefined || String(v['version']) === rest[0]))
+          if (!views.length) fail('fvNotFound', `${f}`)
+          return ok(nonNull(g1 === undefined ? { items: views, count: views.length } : views[0]))
+        },
+      }
+  }
+  return undefined
+}
