@@ -41,8 +41,11 @@ export class StageFileWriter {
   #file: FileHandle | undefined
   #columns: readonly Column[] | undefined
   #pending: Promise<unknown> = Promise.resolve()
+  /** Every write() in order: discard() waits for the one under way (even mid-open) before removing the file. */
+  #queue: Promise<unknown> = Promise.resolve()
   #rows = 0
   #done = false
+  #discarded = false
 
   constructor(path: string) {
     this.path = path
@@ -54,9 +57,15 @@ export class StageFileWriter {
   }
 
   /** Queues a batch; resolves when the previous write has finished (so at most one is in flight). */
-  async write(batch: Batch): Promise<void> {
-    const previous = this.#pending
-    await previous
+  write(batch: Batch): Promise<void> {
+    const step = this.#queue.then(() => this.#write(batch))
+    this.#queue = step.catch(() => {})
+    return step
+  }
+
+  async #write(batch: Batch): Promise<void> {
+    await this.#pending
+    if (this.#discarded) return
     let text = formatCsv(batch.rows, batch.columns)
     if (!this.#file) {
       this.#file = await this.#open()
@@ -81,6 +90,7 @@ export class StageFileWriter {
 
   /** Waits for the last write, writes the sidecar (with `extra` fields, e.g. counts), renames the file into place. */
   async commit(columnsIfEmpty: readonly Column[] = [], extra: Readonly<Record<string, unknown>> = {}): Promise<void> {
+    await this.#queue
     await this.#pending
     if (!this.#file) {
       this.#file = await this.#open()
@@ -102,6 +112,8 @@ export class StageFileWriter {
   /** Removes the temporary file. Never throws. */
   async discard(): Promise<void> {
     if (this.#done) return
+    this.#discarded = true
+    await this.#queue
     await this.#pending.catch(() => {})
     await this.#file?.close().catch(() => {})
     this.#file = undefined

@@ -82,7 +82,7 @@ export function connectError(err: unknown, config: DbConfig): EtlError {
  */
 export async function connect(config: DbConfig): Promise<pg.Client> {
   const options = [config.options, '-c TimeZone=UTC'].filter(Boolean).join(' ')
-  const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...config, options })
+  const client = new pg.Client({ connectionTimeoutMillis: 10_000, application_name: process.env['PGAPPNAME'] || 'prostate-etl', ...config, options })
   try {
     await client.connect()
   } catch (err) {

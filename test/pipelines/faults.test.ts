@@ -13,19 +13,29 @@ t.test('the connection killed mid-extract: exit 1, no complete-looking file, sto
     6 AS gleason, 0 AS pgg45 FROM generate_series(1, 1000000) g`)
   const cwd = await mkdtemp(join(tmpdir(), 'etl-fault-'))
   t.teardown(() => rm(cwd, { recursive: true, force: true }))
-  const env = cleanEnv(db.env)
+  // Our own application_name: tap runs other test files at the same time, and their queries must not be mistaken for ours.
+  const app = `etl-fault-${process.pid}-${Date.now()}`
+  const env = { ...cleanEnv(db.env), PGAPPNAME: app }
   let killed = 0
   const r = await runEtl(['run', '--id', 'sequential', '--batch-size', '500'], {
     cwd, env,
     onSpawn: () => {
+      let busy = false
       const timer = setInterval(async () => {
-        const { rows } = await db.client.query(`SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE 'SELECT * FROM %prostate%' AND query NOT LIKE '%LIMIT 0%' AND state = 'active' OR (pid <> pg_backend_pid() AND query LIKE 'SELECT * FROM %prostate%' AND query NOT LIKE '%LIMIT 0%' AND state LIKE 'idle in transaction%')`)
-        if (!rows.length) return
-        clearInterval(timer)
-        await new Promise((resolve) => setTimeout(resolve, 300))
-        for (const row of rows) killed += (await db.client.query('SELECT pg_terminate_backend($1) AS ok', [row.pid])).rows[0].ok ? 1 : 0
-      }, 25)
-      setTimeout(() => clearInterval(timer), 20000)
+        if (busy) return
+        busy = true
+        try {
+          const { rows } = await db.client.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state <> 'idle'
+            AND query LIKE 'SELECT * FROM %prostate%' AND query NOT LIKE '%LIMIT 0%'`, [app])
+          if (!rows.length) return
+          await new Promise((resolve) => setTimeout(resolve, 200))
+          for (const row of rows) killed += (await db.client.query('SELECT pg_terminate_backend($1) AS ok', [row.pid])).rows[0].ok ? 1 : 0
+          if (killed) clearInterval(timer)
+        } finally {
+          busy = false
+        }
+      }, 20)
+      setTimeout(() => clearInterval(timer), 30000)
     },
   })
   t.ok(killed >= 1, 'the backend was terminated')
