@@ -32,6 +32,7 @@ export type EtlErrorCode =
   | 'ETL_CANCELLED'
   | 'ETL_WEBHOOK'
   | 'ETL_QUEUE'
+  | 'ETL_PARTITION'
   | 'ETL_INTERNAL'
 
 /** The exit code of `etl` for each error code: 2 usage/configuration, 3 quality gate, 1 anything else. */

@@ -9,6 +9,7 @@ import { runCommand } from './commands/run.ts'
 import { docsCommand } from './commands/docs.ts'
 import { runsCommand } from './commands/runs.ts'
 import { scheduleCommand } from './commands/schedule.ts'
+import { workerCommand } from './commands/worker.ts'
 
 export interface Command {
   readonly summary: string
@@ -28,4 +29,5 @@ export const commands: Readonly<Record<string, Command>> = {
   schedule: scheduleCommand,
   runs: runsCommand,
   docs: docsCommand,
+  worker: workerCommand,
 }

@@ -45,7 +45,8 @@ export interface RunDeps {
   readonly warn?: (message: string) => void
 }
 
-interface Staged {
+/** A run whose rows are staged in the sink (not yet visible), with what the gate needs. */
+export interface Staged {
   readonly sink: StagedSink
   readonly suite: Suite
   readonly validation: ValidationStageSummary
@@ -137,7 +138,15 @@ export async function runOnePass(deps: RunDeps, ctx: FlowContext): Promise<RunSu
   const retry = { retries: settings.retries, retryDelaySeconds: settings.retryDelay }
   const streamTask = task({ name: 'stream', ...retry }, (_: undefined, tctx) => stageAll(deps, ctx, tctx.signal))
   const staged = await streamTask(undefined, { signal: ctx.signal })
+  return finishRun(deps, ctx, staged)
+}
 
+/**
+ * What follows the staging of a run, however it was staged (one pass here, or
+ * partitions merged by lib/scale): meta-validation, the gate, and the commit.
+ */
+export async function finishRun(deps: Pick<RunDeps, 'settings' | 'warn'>, ctx: FlowContext, staged: Staged): Promise<RunSummary> {
+  const { settings } = deps
   const metaTask = task({ name: 'meta-validate' }, async () => {
     const metaSuite = await readSuite(settings.metaSuitePath)
     const started = Date.now()

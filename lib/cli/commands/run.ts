@@ -1,4 +1,8 @@
+import { EtlError, invalidOption } from '../../errors.ts'
+import { databaseFromEnv } from '../../extract/connect.ts'
 import { etlRunFlow } from '../../pipelines/run-flow.ts'
+import { partitionedRunFlow } from '../../scale/flow.ts'
+import { queueSettings } from '../../scale/queue.ts'
 import type { RunSummary } from '../../pipelines/summary.ts'
 import type { Command } from '../commands.ts'
 import { commandConfig } from '../context.ts'
@@ -8,11 +12,11 @@ import { load, noPositionals, output, reportLoad, source, transform } from './pi
 export const runCommand: Command = {
   summary: 'the whole ETL in one pass: extract, validate, meta-validate, transform, load (the main job)',
   description: 'With no database configured, starts an embedded PostgreSQL seeded with the prostate data.\nWith no Hopsworks configured, loads into the local feature store under the data folder.',
-  flags: [...source, 'suite', 'meta-suite', 'invalid-rows', ...transform, ...load, ...output],
+  flags: [...source, 'suite', 'meta-suite', 'invalid-rows', ...transform, ...load, ...output, 'partitions', 'partition-key'],
   async run(ctx, values, positionals) {
     noPositionals(positionals)
     const config = commandConfig(ctx, values)
-    return runFlowCommand(ctx, config, etlRunFlow, {
+    return runFlowCommand(ctx, config, runFlow(ctx.env, values.partitions, values['partition-key']), {
       needsDatabase: true,
       report(summary: RunSummary, log) {
         const c = summary.counts
@@ -24,3 +28,16 @@ export const runCommand: Command = {
   },
 }
 
+
+/** The one-pass flow, or with --partitions the coordinator's (lib/scale). */
+function runFlow(env: NodeJS.ProcessEnv, partitions: string | undefined, partitionKey: string | undefined) {
+  if (partitions === undefined) {
+    if (partitionKey !== undefined) throw new EtlError('ETL_USAGE', '--partition-key needs --partitions N')
+    return etlRunFlow
+  }
+  const n = Number(partitions)
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw invalidOption('--partitions', 'an integer from 1 to 1000', partitions)
+  const source = databaseFromEnv(env)
+  if (!source) throw new EtlError('ETL_CONFIG', '--partitions needs a database that workers can reach: set DATABASE_URL or the PG* variables (the embedded PostgreSQL is private to one process)')
+  return partitionedRunFlow({ partitions: n, partitionKey, queue: queueSettings(env, source) })
+}
