@@ -5,8 +5,8 @@
  * else the table's single-column primary key when it has such a type. The
  * boundaries are PostgreSQL's own quantiles of the key (percentile_disc at
  * 1/N, 2/N, ...), so partitions hold about the same number of rows however
- * the values are spread; equal quantiles collapse (fewer, never empty-by-
- * construction partitions). Ranges are half-open and cover every row once:
+ * the values are spread; equal quantiles collapse, and a quantile equal to the
+ * minimum is dropped (a key with few distinct values gives fewer partitions). Ranges are half-open and cover every row once:
  *
  *     p0:  key < b1  OR key IS NULL
  *     pi:  key >= bi AND key < b(i+1)
@@ -95,13 +95,15 @@ export async function planPartitions(client: pg.ClientBase, table: string, key: 
   let bounds: string[] = []
   if (fractions.length) {
     const col = quoteIdent(key.column)
+    // Bounds equal to the minimum are dropped (the range below them would be empty but for NULLs), equal ones collapse.
     const { rows } = await client.query<{ b: string[] | null }>(
-      `SELECT (percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY ${col}))::text[] AS b FROM ${qualifiedName(table)} WHERE ${col} IS NOT NULL`,
+      `WITH q AS (SELECT percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY ${col}) AS b, min(${col}) AS lo FROM ${qualifiedName(table)} WHERE ${col} IS NOT NULL)
+       SELECT ARRAY(SELECT DISTINCT x FROM q, unnest(q.b) AS x WHERE x > q.lo ORDER BY x)::text[] AS b`,
       [fractions],
     )
-    bounds = [...new Set(rows[0]?.b ?? [])]
+    bounds = rows[0]?.b ?? []
   }
-  // percentile_disc returns values in order; equal ones collapsed above. The first range holds everything below the first bound.
+  // The first range holds everything below the first bound, and the NULLs.
   const edges = [undefined, ...bounds, undefined]
   const ranges: PartitionRange[] = []
   for (let i = 0; i + 1 < edges.length; i++) ranges.push({ index: i, lower: edges[i], upper: edges[i + 1], nulls: i === 0 })
