@@ -1,8 +1,6 @@
 import { EtlError, invalidOption } from '../../errors.ts'
 import { databaseFromEnv } from '../../extract/connect.ts'
 import { etlRunFlow } from '../../pipelines/run-flow.ts'
-import { partitionedRunFlow } from '../../scale/flow.ts'
-import { queueSettings } from '../../scale/queue.ts'
 import type { RunSummary } from '../../pipelines/summary.ts'
 import type { Command } from '../commands.ts'
 import { commandConfig } from '../context.ts'
@@ -16,7 +14,7 @@ export const runCommand: Command = {
   async run(ctx, values, positionals) {
     noPositionals(positionals)
     const config = commandConfig(ctx, values)
-    return runFlowCommand(ctx, config, runFlow(ctx.env, values.partitions, values['partition-key']), {
+    return runFlowCommand(ctx, config, await runFlow(ctx.env, values.partitions, values['partition-key']), {
       needsDatabase: true,
       report(summary: RunSummary, log) {
         const c = summary.counts
@@ -29,8 +27,8 @@ export const runCommand: Command = {
 }
 
 
-/** The one-pass flow, or with --partitions the coordinator's (lib/scale). */
-function runFlow(env: NodeJS.ProcessEnv, partitions: string | undefined, partitionKey: string | undefined) {
+/** The one-pass flow, or with --partitions the coordinator's (lib/scale, loaded only then: pg-boss is not needed otherwise). */
+async function runFlow(env: NodeJS.ProcessEnv, partitions: string | undefined, partitionKey: string | undefined) {
   if (partitions === undefined) {
     if (partitionKey !== undefined) throw new EtlError('ETL_USAGE', '--partition-key needs --partitions N')
     return etlRunFlow
@@ -39,5 +37,6 @@ function runFlow(env: NodeJS.ProcessEnv, partitions: string | undefined, partiti
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw invalidOption('--partitions', 'an integer from 1 to 1000', partitions)
   const source = databaseFromEnv(env)
   if (!source) throw new EtlError('ETL_CONFIG', '--partitions needs a database that workers can reach: set DATABASE_URL or the PG* variables (the embedded PostgreSQL is private to one process)')
+  const { partitionedRunFlow, queueSettings } = await import('../../scale/index.ts')
   return partitionedRunFlow({ partitions: n, partitionKey, queue: queueSettings(env, source) })
 }
