@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { cleanEnv, runEtl } from '../support/cli.ts'
+import { HopsworksEmulator } from '../support/hopsworks-emulator.ts'
 import { testDb, type TestDb } from '../support/pg.ts'
 
 const entry = fileURLToPath(new URL('../support/etl-cli.ts', import.meta.url))
@@ -178,6 +179,27 @@ t.test('a worker killed mid-partition: the partition is retried elsewhere; exact
   t.equal(rows.length, 240_000)
   t.equal(new Set(rows.map((l) => l.slice(l.lastIndexOf(',') + 1))).size, 240_000, 'every user_id once')
   t.match(rescuer.log(), /attempt 2/, 'the rescuer ran the retried partition')
+})
+
+t.test('into Hopsworks: the workers stage, the coordinator uploads and starts one ingestion job; a re-run upserts', async (t) => {
+  const db = await testDb(t)
+  await makeTable(db, 9000)
+  const emu = await HopsworksEmulator.start()
+  t.teardown(() => emu.close())
+  const s = await setup(t, db)
+  await writeFile(join(s.cwd, 'suite.json'), JSON.stringify(suite))
+  s.worker(['--concurrency', '3'])
+  const env = { ...s.env, ...emu.env() }
+  const args = ['run', '--table', 'scaled', '--partitions', '3', '--id', 'derived', '--key', 'id', '--suite', 'suite.json', '--sink', 'hopsworks', '--data-dir', 'data', '--json', '--quiet']
+  const first = await runEtl(args, { cwd: s.cwd, env })
+  t.equal(first.code, 0, first.stderr)
+  t.equal(emu.rows('prostate_group', 1).length, 9000)
+  t.equal(emu.count('startExecution'), 1, 'one ingestion job for the whole run')
+  t.equal(JSON.parse(first.stdout).summary.load.rows, 9000)
+  const again = await runEtl(args, { cwd: s.cwd, env })
+  t.equal(again.code, 0, again.stderr)
+  t.equal(emu.rows('prostate_group', 1).length, 9000, 'derived ids: still each row once')
+  t.equal(emu.count('startExecution'), 2)
 })
 
 t.test('a partition that keeps failing fails the run (exit 1) with nothing committed', async (t) => {
