@@ -8,7 +8,7 @@
 import type { ExpectationResult, SuiteResult } from '../expectations/types.ts'
 import type { LoadSummary } from '../load/sink.ts'
 import type {
-  ExtractStageSummary, GateSummary, RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary,
+  ExtractStageSummary, PartitionsStageSummary, GateSummary, RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary,
 } from '../pipelines/summary.ts'
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -67,7 +67,9 @@ function columnsOk(value: unknown): boolean {
 export function readSummary(summary: unknown): RunSummary {
   if (!isObject(summary)) return {}
   const out: RunSummary = {}
-  const { extract, transform, counts, gate, load } = summary
+  const { extract, transform, counts, gate, load, partitions } = summary
+  if (isObject(partitions) && Array.isArray(partitions['ranges']))
+    out.partitions = { ...(partitions as unknown as PartitionsStageSummary), ranges: (partitions['ranges'] as unknown[]).filter(isObject) as unknown as PartitionsStageSummary['ranges'] }
   if (isObject(extract)) out.extract = { ...(extract as unknown as ExtractStageSummary), columns: columnsOk(extract['columns']) ? (extract['columns'] as ExtractStageSummary['columns']) : [] }
   const v = validation(summary['validation'])
   if (v) out.validation = v

@@ -73,12 +73,24 @@ export function extractSection(s: RunSummary): SafeHtml {
 <h2 id="extract-h">Extract</h2>
 <p>${count(e.rows)} rows from <strong>${str(e.source) ?? 'the source'}</strong>${num(e.durationMs) === undefined ? '' : html` in ${duration(e.durationMs)}`}.</p>
 <ul class="small">${fileLine('Stage file', e.file)}</ul>
+${partitionsTable(s)}
 <div class="scroll"><table class="columns">
 <caption>Columns of the source (${count(e.columns.length)})${missing ? ', with missing values counted by the transform' : ''}</caption>
 <thead><tr><th scope="col">Column</th><th scope="col">PostgreSQL type</th>${missing ? html`<th scope="col" class="num">Missing</th><th scope="col" class="num">Filled</th>` : ''}</tr></thead>
 <tbody>${e.columns.map((c) => html`<tr><th scope="row"><code>${c.name}</code></th><td><code>${c.type}</code></td>${missing ? html`<td class="num">${count(missing[c.name] ?? 0)}</td><td class="num">${count(filled?.[c.name] ?? 0)}</td>` : ''}</tr>`)}</tbody>
 </table></div>
 </section>`
+}
+
+/** The key ranges of a partitioned run (`etl run --partitions N`), with each one's rows, attempts and time. */
+function partitionsTable(s: RunSummary): SafeHtml {
+  const p = s.partitions
+  if (!p || !Array.isArray(p.ranges)) return html``
+  return html`<div class="scroll"><table class="partitions">
+<caption>${count(p.ranges.length)} partitions on <code>${str(p.key) ?? '?'}</code>, run by workers${num(p.durationMs) === undefined ? '' : html` in ${duration(p.durationMs)}`}</caption>
+<thead><tr><th scope="col" class="num">#</th><th scope="col">Key range</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Attempts</th><th scope="col" class="num">Time</th></tr></thead>
+<tbody>${p.ranges.map((r) => html`<tr><th scope="row" class="num">${count(num(r.index) === undefined ? 0 : r.index + 1)}</th><td><code>${str(r.range) ?? ''}</code></td><td class="num">${count(r.rows)}</td><td class="num${r.attempts > 1 ? ' bad' : ''}">${count(r.attempts)}</td><td class="num">${duration(r.durationMs)}</td></tr>`)}</tbody>
+</table></div>`
 }
 
 /** Rows in and out, ids, run time, added columns. */

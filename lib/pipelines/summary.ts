@@ -59,7 +59,15 @@ export interface GateSummary {
   readonly committed: boolean
 }
 
+/** `etl run --partitions N` (lib/scale): the key and each range's rows, attempts and time. */
+export interface PartitionsStageSummary {
+  readonly key: string
+  readonly ranges: readonly { readonly index: number; readonly range: string; readonly rows: number; readonly attempts: number; readonly durationMs: number }[]
+  readonly durationMs: number
+}
+
 export interface RunSummary {
+  partitions?: PartitionsStageSummary
   extract?: ExtractStageSummary
   validation?: ValidationStageSummary
   meta?: ValidationStageSummary

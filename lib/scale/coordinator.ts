@@ -34,7 +34,7 @@ import { STAGE_FILES } from '../pipelines/files.ts'
 import { finishRun, type Staged } from '../pipelines/run.ts'
 import type { Settings } from '../pipelines/settings.ts'
 import { openSink } from '../pipelines/sink.ts'
-import type { RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary } from '../pipelines/summary.ts'
+import type { PartitionsStageSummary, RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary } from '../pipelines/summary.ts'
 import { writeValidationFiles } from '../validate/results.ts'
 import type { Batch } from '../types.ts'
 import { concatStageFiles } from './concat.ts'
@@ -58,11 +58,7 @@ export interface PartitionedDeps {
 }
 
 /** What the run record keeps of the partitions. */
-export interface PartitionsSummary {
-  readonly key: string
-  readonly ranges: readonly { readonly index: number; readonly range: string; readonly rows: number; readonly attempts: number; readonly durationMs: number }[]
-  readonly durationMs: number
-}
+export type PartitionsSummary = PartitionsStageSummary
 
 /** How many times a partition is tried: 1 + max(2, --retries). */
 export const partitionRetries = (settings: Settings): number => Math.max(2, settings.retries)

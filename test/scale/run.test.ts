@@ -142,6 +142,10 @@ t.test('1 partition and 4 partitions over 2 workers: the same suite result and t
   t.same(await readFile(join(s.cwd, 'd4/extracted.csv'), 'utf8').then((x) => x.split('\n').length), 30_002, 'extracted.csv joined from the parts: header + rows')
   t.same((await readdir(join(s.cwd, 'd4/runs'))).filter((f) => f.endsWith('.parts')), [], 'the part files are gone')
   t.match(w1.log() + w2.log(), /partition \d\/4: \d+ rows/, 'the workers log their partitions')
+  const page = await readFile(join(s.cwd, 'd4/docs/runs', `${r4.id}.html`), 'utf8')
+  t.match(page, /4 partitions on <code>id<\/code>/, 'the data docs page shows the partitions')
+  const table = page.slice(page.indexOf('<table class="partitions">'), page.indexOf('</table>', page.indexOf('<table class="partitions">')))
+  t.equal(table.split('<tr><th scope="row"').length - 1, 4, 'one row per key range')
 
   w1.child.kill('SIGTERM')
   w2.child.kill('SIGTERM')
