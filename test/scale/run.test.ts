@@ -219,6 +219,31 @@ t.test('a partition that keeps failing fails the run (exit 1) with nothing commi
   t.same((await readdir(join(s.cwd, 'data/runs'))).filter((f) => !f.endsWith('.json')), [], 'no part folder left')
 })
 
+t.test('SIGTERM on the coordinator: Cancelled, its queued jobs cancelled, no part folder, nothing committed', async (t) => {
+  const db = await testDb(t)
+  await makeTable(db, 2000)
+  const s = await setup(t, db)
+  let sent = false
+  const r = await runEtl(['run', '--table', 'scaled', '--partitions', '2', '--id', 'derived', '--key', 'id', '--data-dir', 'data'], {
+    cwd: s.cwd, env: s.env,
+    onSpawn: (child) => child.stderr!.on('data', (d: Buffer) => {
+      if (!sent && /partitions: 0\/2 done/.test(String(d))) {
+        sent = true
+        child.kill('SIGTERM')
+      }
+    }),
+  })
+  t.ok(sent, 'the coordinator was waiting for workers')
+  t.equal(r.code, 1, r.stderr)
+  t.match(r.stderr, /ETL_CANCELLED/)
+  const records = (await readdir(join(s.cwd, 'data/runs'))).filter((f) => f.endsWith('.json'))
+  t.equal(JSON.parse(await readFile(join(s.cwd, 'data/runs', records[0]!), 'utf8')).state, 'Cancelled')
+  t.same((await readdir(join(s.cwd, 'data/runs'))).filter((f) => f.endsWith('.parts')), [], 'no part folder left')
+  await t.rejects(readdir(join(s.cwd, 'data/feature_store')), { code: 'ENOENT' }, 'nothing committed')
+  const { rows } = await db.client.query(`SELECT state, count(*)::int AS n FROM ${s.env['ETL_QUEUE_SCHEMA']}.job WHERE name = 'etl-partitions' GROUP BY state`)
+  t.same(rows, [{ state: 'cancelled', n: 2 }], 'no job left for a worker to pick up')
+})
+
 t.test('usage: what cannot be split says which flag to use', async (t) => {
   const db = await testDb(t)
   await db.client.query('CREATE TABLE nokey (name text, age int)')
