@@ -42,7 +42,7 @@ export interface EtlConfig {
   readonly notifications?: readonly Notification[]
   readonly featureGroup?: { readonly name?: string; readonly version?: number; readonly description?: string; readonly onlineEnabled?: boolean }
   readonly featureView?: boolean | { readonly name?: string; readonly version?: number; readonly features?: readonly string[] }
-  readonly hopsworks?: { readonly caFile?: string; readonly insecure?: boolean; readonly pollIntervalSeconds?: number; readonly partRows?: number; readonly partBytes?: number }
+  readonly hopsworks?: { readonly caFile?: string; readonly insecure?: boolean; readonly pollIntervalSeconds?: number; readonly timeoutSeconds?: number; readonly partRows?: number; readonly partBytes?: number }
   readonly cron?: string
   readonly log?: 'text' | 'json'
   readonly quiet?: boolean
@@ -123,6 +123,8 @@ export function loadDotEnv(cwd = process.cwd(), env: NodeJS.ProcessEnv = process
 
 /** Flags over file over defaults (flags that were not given are undefined and do not override). */
 export function mergeConfig(file: Readonly<EtlConfig>, flags: Partial<EtlConfig>): Readonly<EtlConfig> {
+  // Both given as flags: which one wins would be a guess (each used to drop the other, leaving the default table).
+  if (flags.table !== undefined && flags.query !== undefined) throw new EtlError('ETL_USAGE', 'give either --table or --query, not both')
   const merged: Record<string, unknown> = { ...file }
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v
   if (flags.query !== undefined) delete merged['table']

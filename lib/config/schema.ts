@@ -86,6 +86,7 @@ export const configSchema = {
         caFile: { type: 'string' },
         insecure: { type: 'boolean' },
         pollIntervalSeconds: { type: 'number', exclusiveMinimum: 0 },
+        timeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
         partRows: { type: 'integer', minimum: 1 },
         partBytes: { type: 'integer', minimum: 1024 },
       },

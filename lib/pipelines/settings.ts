@@ -37,7 +37,7 @@ export interface Settings {
 }
 
 export function resolveSettings(config: Readonly<EtlConfig>, env: NodeJS.ProcessEnv, cwd = process.cwd()): Settings {
-  const hopsworks = hopsworksConfigFromEnv(env, { caFile: config.hopsworks?.caFile, insecure: config.hopsworks?.insecure })
+  const hopsworks = hopsworksConfigFromEnv(env, { caFile: config.hopsworks?.caFile, insecure: config.hopsworks?.insecure, timeoutSeconds: config.hopsworks?.timeoutSeconds })
   const sink = config.sink ?? (env['HOPSWORKS_API_KEY'] ? 'hopsworks' : 'local')
   if (sink === 'hopsworks' && !hopsworks)
     throw new EtlError('ETL_CONFIG', '--sink hopsworks needs HOPSWORKS_HOST, HOPSWORKS_API_KEY and HOPSWORKS_PROJECT in the environment (or .env)')

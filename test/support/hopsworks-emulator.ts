@@ -11,7 +11,9 @@
  *
  * Faults on demand: an HTTP status on the n-th call of a route, a slow
  * answer, a dropped connection (before the server acts, or after it acted:
- * the answer is lost), executions forced to end FAILED or KILLED.
+ * the answer is lost), executions forced to end FAILED or KILLED, and a held
+ * call (`hold`): the server waits before acting, so a test can kill the
+ * client at a known point; a held call whose client has gone is never acted on.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -43,11 +45,23 @@ export interface EmulatorOptions {
   readonly projects?: readonly ProjectState[]
   /** Polls of an execution before its final state. Default 3. */
   readonly executionSteps?: number
+  /** The clock of ingestion job names (default now). A fixed time makes every job reuse one name, as the server does for jobs made in the same second. */
+  readonly jobClock?: () => Date
 }
 
 export interface CallRecord { readonly method: string; readonly route: string; readonly path: string; readonly status: number | 'dropped' }
 
 interface ActiveFault { readonly fault: Fault; readonly from: number; left: number }
+
+/** A call held before the server acts on it (see `HopsworksEmulator.hold`). */
+export interface Hold {
+  /** Resolves when the held call has arrived (the server has not acted on it). */
+  readonly arrived: Promise<void>
+  /** Lets the held call go on: the server acts on it, unless its client has gone (then it is dropped, never acted on). */
+  release(): void
+}
+
+interface ActiveHold { readonly route: string; readonly arrive: () => void; readonly release: () => void; readonly released: Promise<void> }
 
 export class HopsworksEmulator {
   readonly state = new EmulatorState()
@@ -57,6 +71,8 @@ export class HopsworksEmulator {
   readonly calls: CallRecord[] = []
   readonly #server: Server
   readonly #faults: ActiveFault[] = []
+  readonly #holds: ActiveHold[] = []
+  readonly #allHolds = new Set<ActiveHold>()
   readonly #counts = new Map<string, number>()
   readonly #active = new Map<string, number>()
   readonly #peak = new Map<string, number>()
@@ -66,7 +82,7 @@ export class HopsworksEmulator {
   private constructor(options: EmulatorOptions) {
     for (const p of options.projects ?? [{ id: 119, name: 'demo' }]) this.state.projects.push(p)
     this.apiKey = this.keys.create(ALL_SCOPES)
-    this.#jobs = { steps: options.executionSteps ?? 3, planned: [] }
+    this.#jobs = { steps: options.executionSteps ?? 3, planned: [], ...(options.jobClock ? { clock: options.jobClock } : {}) }
     this.#server = createServer((req, res) => void this.#handle(req, res))
   }
 
@@ -89,6 +105,23 @@ export class HopsworksEmulator {
 
   inject(fault: Fault): void {
     this.#faults.push({ fault, from: this.count(fault.route) + (fault.nth ?? 1), left: fault.times ?? 1 })
+  }
+
+  /**
+   * Holds the next call of a route before the server acts on it (after it
+   * was counted and read in full). `release()` lets it go on; when its client
+   * closed the connection in the meantime (a killed process), the call is
+   * recorded as 'dropped' and the server does nothing, as if it never came.
+   */
+  hold(route: string): Hold {
+    let arrive!: () => void
+    let release!: () => void
+    const arrived = new Promise<void>((resolve) => (arrive = resolve))
+    const released = new Promise<void>((resolve) => (release = resolve))
+    const h: ActiveHold = { route, arrive, release, released }
+    this.#holds.push(h)
+    this.#allHolds.add(h)
+    return { arrived, release }
   }
 
   /** The next execution started ends with this state and final status instead of running. */
@@ -116,6 +149,7 @@ export class HopsworksEmulator {
   }
 
   async close(): Promise<void> {
+    for (const h of this.#allHolds) h.release()
     this.#server.closeAllConnections()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
@@ -150,6 +184,19 @@ export class HopsworksEmulator {
     const record = (status: number | 'dropped'): void => {
       this.#active.set(name, (this.#active.get(name) ?? 1) - 1)
       this.calls.push({ method: r.method, route: name, path: url.pathname, status })
+    }
+    const held = this.#holds.findIndex((h) => h.route === name)
+    if (held >= 0) {
+      const h = this.#holds.splice(held, 1)[0]!
+      let gone = false
+      res.once('close', () => (gone = true))
+      h.arrive()
+      await h.released
+      if (gone || req.socket.destroyed) {
+        record('dropped')
+        req.socket.destroy()
+        return
+      }
     }
     const fault = this.#fault(name, n)
     if (fault?.delayMs) await sleep(fault.delayMs)

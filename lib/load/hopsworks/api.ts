@@ -128,10 +128,11 @@ export async function getOrCreateFeatureGroup(http: HopsworksHttp, project: Proj
 
 /**
  * The create-then-read rule: try `create`; when it fails with an "already
- * exists" code, a 5xx or no answer, `read`. Found: return it. Not found after
- * a transient failure: create again (informed by the read), up to 3 times.
+ * exists" code, a 5xx or no answer, `read` (told the failure). Found: return
+ * it. Not found after a transient failure: create again (informed by the
+ * read), up to 3 times.
  */
-export async function createThenRead<T>(create: () => Promise<T>, read: () => Promise<T | undefined>, existsCodes: readonly number[]): Promise<T> {
+export async function createThenRead<T>(create: () => Promise<T>, read: (failure: unknown) => Promise<T | undefined>, existsCodes: readonly number[]): Promise<T> {
   for (let round = 1; ; round++) {
     try {
       return await create()
@@ -140,7 +141,7 @@ export async function createThenRead<T>(create: () => Promise<T>, read: () => Pr
       const exists = d?.errorCode !== undefined && existsCodes.includes(d.errorCode)
       const unclear = d?.transient === true || (d?.status !== undefined && d.status >= 500)
       if (!exists && !unclear) throw err
-      const found = await read()
+      const found = await read(err)
       if (found !== undefined) return found
       if (exists || !d?.transient || round >= 3) throw err
     }
@@ -198,12 +199,27 @@ export async function latestExecution(http: HopsworksHttp, project: Project, job
 /**
  * `POST project/{pid}/jobs/{name}/executions` (text/plain, empty body: the
  * job's default arguments). On an unclear failure, looks for the execution it
- * may have started before starting again.
+ * may have started before starting again: a second start would run the
+ * ingestion twice. When no answer came at all (a timeout, a dropped
+ * connection, a gateway's 504), the server may still be working on the
+ * request, so it looks up to 3 times, one call timeout apart, before
+ * concluding that nothing was started. `previous` is the job's latest
+ * execution before this start (the server reuses a job of the same name made
+ * in the same second, executions included): it never counts as ours.
  */
-export async function startExecution(http: HopsworksHttp, project: Project, jobName: string): Promise<Execution> {
+export async function startExecution(http: HopsworksHttp, project: Project, jobName: string, previous?: number): Promise<Execution> {
   return createThenRead(
     async () => execution((await http.call({ method: 'POST', path: ['project', project.id, 'jobs', jobName, 'executions'], body: '', headers: { 'content-type': 'text/plain' }, retry: 'unsent' })).body),
-    () => latestExecution(http, project, jobName),
+    async (failure) => {
+      const d = callDetails(failure)
+      const looks = d && (d.status === undefined || d.status === 504) ? 3 : 1
+      for (let look = 1; ; look++) {
+        const latest = await latestExecution(http, project, jobName)
+        const found = latest && latest.id !== previous ? latest : undefined
+        if (found || look >= looks) return found
+        await http.pause(http.timeoutMs)
+      }
+    },
     [],
   )
 }

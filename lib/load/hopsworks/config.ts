@@ -25,6 +25,8 @@ export interface HopsworksConfig {
   readonly ca?: string
   /** True only when TLS verification was turned off on purpose. */
   readonly insecure: boolean
+  /** Per-call timeout, ms (`hopsworks.timeoutSeconds`); HopsworksHttp's default (30 s) when absent. */
+  readonly timeoutMs?: number
 }
 
 export interface HopsworksConfigOptions {
@@ -32,6 +34,8 @@ export interface HopsworksConfigOptions {
   readonly caFile?: string
   /** Turn TLS certificate verification off. Default false. */
   readonly insecure?: boolean
+  /** The longest wait for one call's answer, seconds (each retry gets it anew). Default 30. */
+  readonly timeoutSeconds?: number
 }
 
 /** True when the environment asks for Hopsworks (an API key or a host is set). */
@@ -76,6 +80,8 @@ export function hopsworksConfigFromEnv(env: Readonly<Record<string, string | und
       throw new EtlError('ETL_CONFIG', `cannot read the Hopsworks CA file ${options.caFile}: ${(err as Error).message}`, { cause: err })
     }
   }
+  const timeout = options.timeoutSeconds
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw new EtlError('ETL_CONFIG', `hopsworks.timeoutSeconds must be a positive number, got ${JSON.stringify(timeout)}`)
   const base = url.pathname.replace(/\/+$/, '')
   const apiPath = base.endsWith('/hopsworks-api/api') ? base : `${base}/hopsworks-api/api`
   return Object.freeze({
@@ -85,5 +91,6 @@ export function hopsworksConfigFromEnv(env: Readonly<Record<string, string | und
     project: project!,
     ...(ca !== undefined ? { ca } : {}),
     insecure: options.insecure === true,
+    ...(timeout !== undefined ? { timeoutMs: Math.round(timeout * 1000) } : {}),
   })
 }

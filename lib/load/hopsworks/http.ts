@@ -21,7 +21,7 @@ import { EtlError, redact, registerSecret, type EtlErrorCode } from '../../error
 import type { HopsworksConfig } from './config.ts'
 
 export interface HttpOptions {
-  /** Per-call timeout (whole request), ms. Default 30,000. */
+  /** Per-call timeout (whole request), ms. Default: the config's `timeoutMs`, else 30,000. */
   readonly timeoutMs?: number
   /** Retries of a retryable call after its first attempt. Default 5. */
   readonly retries?: number
@@ -113,7 +113,7 @@ export class HopsworksHttp {
   constructor(config: HopsworksConfig, options: HttpOptions = {}) {
     this.config = config
     registerSecret(config.apiKey)
-    this.#timeoutMs = options.timeoutMs ?? 30_000
+    this.#timeoutMs = options.timeoutMs ?? config.timeoutMs ?? 30_000
     this.#retries = options.retries ?? 5
     this.#baseMs = options.retryBaseMs ?? 500
     this.#maxMs = options.retryMaxMs ?? 15_000
@@ -132,6 +132,20 @@ export class HopsworksHttp {
         ],
       },
     })
+  }
+
+  /** The per-call timeout, ms. */
+  get timeoutMs(): number {
+    return this.#timeoutMs
+  }
+
+  /** Waits `ms` (e.g. before looking again for what an unanswered call may have made); ETL_ABORTED when cancelled. */
+  async pause(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, this.#signal ? { signal: this.#signal } : {})
+    } catch {
+      throw new EtlError('ETL_ABORTED', 'Hopsworks call cancelled while waiting')
+    }
   }
 
   /** `project/119/dataset/upload/%2FProjects%2F...` */

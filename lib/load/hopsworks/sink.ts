@@ -176,8 +176,22 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
       if (Date.now() + pollMs > deadline)
         throw new EtlError('ETL_TIMEOUT', `the ingestion job ${job.jobName} (execution ${e.id}) did not finish within ${Math.round(jobTimeoutMs / 1000)} s (last state ${e.state}); it may still be running in Hopsworks`, { details: { job: job.jobName, executionId: e.id, state: e.state } })
       await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => { throw new EtlError('ETL_ABORTED', 'cancelled while waiting for the ingestion job') })
-      e = await api.getExecution(http, project, job.jobName, e.id)
+      try {
+        e = await api.getExecution(http, project, job.jobName, e.id)
+      } catch (err) {
+        throw lostTrack(err, e)
+      }
     }
+  }
+
+  /**
+   * A poll that failed after its retries: the job was started and may still
+   * finish (and load the data) in Hopsworks, so the error says so instead of
+   * looking like a load that never happened. Same code; cancellations pass.
+   */
+  function lostTrack(err: unknown, e: api.Execution): unknown {
+    if (!(err instanceof EtlError) || err.code === 'ETL_ABORTED') return err
+    return new EtlError(err.code, `the ingestion job ${job.jobName} (execution ${e.id}) was started, but following it failed: ${err.message}. It may still finish in Hopsworks and load the data: look at the execution there before loading again`, { cause: err, details: { ...err.details, job: job.jobName, executionId: e.id, started: true } })
   }
 
   async function commit(): Promise<LoadSummary> {
@@ -186,7 +200,9 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     state = 'starting'
     let started: api.Execution
     try {
-      started = await api.startExecution(http, project, job.jobName)
+      // What the job ran before (nothing, unless the server reused a same-named job): a lost start is never mistaken for it.
+      const previous = await api.latestExecution(http, project, job.jobName)
+      started = await api.startExecution(http, project, job.jobName, previous?.id)
     } catch (err) {
       state = 'staged' // not started: abort() can still remove the staged files
       throw err

@@ -13,6 +13,8 @@ export interface JobBehaviour {
   readonly steps: number
   /** Final outcomes forced on the next executions started (fault injection), consumed in order. */
   readonly planned: { state: string; finalStatus: string }[]
+  /** The clock of job names (`ddMMyyyyHHmmss`); a fixed one makes every ingestion job reuse one name, as jobs made in the same second do. */
+  readonly clock?: () => Date
 }
 
 const DATA_FORMATS = new Set(['ORC', 'PARQUET', 'AVRO', 'CSV'])
@@ -38,7 +40,7 @@ function executionView(e: ExecutionState, j: JobState): unknown {
   })
 }
 
-function createIngestionJob(s: EmulatorState, pid: number, fsIdOrName: string, fgId: string, req: Req): Reply {
+function createIngestionJob(s: EmulatorState, pid: number, fsIdOrName: string, fgId: string, req: Req, clock: () => Date = () => new Date()): Reply {
   const p = s.project(pid) ?? fail('projectNotFound')
   const g = fgById(s, featureStoreOf(s, p, fsIdOrName), fgId)
   const b = jsonBody(req)
@@ -52,7 +54,7 @@ function createIngestionJob(s: EmulatorState, pid: number, fsIdOrName: string, f
   while (s.dirs.has(`${ingestion}/${g.name}_${g.version}${millis}`)) millis++
   const dataPath = `${ingestion}/${g.name}_${g.version}${millis}`
   s.dirs.add(dataPath)
-  const name = `${g.name}_${g.version}_insert_fg_${stamp(new Date())}`
+  const name = `${g.name}_${g.version}_insert_fg_${stamp(clock())}`
   const previous = s.jobs.get(name) // same second: the server updates the job of that name (FsJobManagerController.configureJob)
   const job: JobState = {
     id: previous?.id ?? s.nextId(), name, projectId: p.id, featureGroupId: g.id, dataPath,
@@ -86,7 +88,7 @@ function advance(s: EmulatorState, j: JobState, e: ExecutionState, behaviour: Jo
   const g = s.featureGroups.find((x) => x.id === j.featureGroupId)
   try {
     if (!g) throw new Error('the feature group was deleted')
-    ingest(j, g, s.filesIn(j.dataPath))
+    ingest(j, g, s.filesIn(e.dataPath ?? j.dataPath))
     e.state = 'FINISHED'
     e.finalStatus = 'SUCCEEDED'
     e.progress = 1
@@ -103,7 +105,7 @@ export function matchJobs(s: EmulatorState, req: Req, behaviour: JobBehaviour): 
   if (a !== 'project' || b === undefined || !/^\d+$/.test(b)) return undefined
   const pid = Number(b)
   if (c === 'featurestores' && e === 'featuregroups' && g1 === 'ingestion' && h === undefined && m === 'POST')
-    return { name: 'ingestion', scope: 'FEATURESTORE', projectId: pid, run: (r) => createIngestionJob(s, pid, d!, f!, r) }
+    return { name: 'ingestion', scope: 'FEATURESTORE', projectId: pid, run: (r) => createIngestionJob(s, pid, d!, f!, r, behaviour.clock) }
   if (c !== 'jobs' || d === undefined) return undefined
   const base = { scope: 'JOB', projectId: pid }
   if (e === undefined && m === 'GET') return { ...base, name: 'getJob', run: () => ok(jobView(jobOf(s, pid, d))) }
@@ -118,7 +120,7 @@ export function matchJobs(s: EmulatorState, req: Req, behaviour: JobBehaviour): 
         const type = String(r.headers['content-type'] ?? '').split(';')[0]!.trim()
         if (type !== 'text/plain' && type !== 'application/json') fail('webApplication', `Content-Type ${type || 'missing'}`)
         const planned = behaviour.planned.shift()
-        const ex: ExecutionState = { id: s.nextId(), submissionTime: new Date().toISOString(), state: 'INITIALIZING', finalStatus: 'UNDEFINED', progress: 0, polls: 0, planned }
+        const ex: ExecutionState = { id: s.nextId(), submissionTime: new Date().toISOString(), state: 'INITIALIZING', finalStatus: 'UNDEFINED', progress: 0, polls: 0, planned, dataPath: j.dataPath }
         j.executions.push(ex)
         return ok(executionView(ex, j), 201, { location: `/project/${pid}/jobs/${d}/executions/${ex.id}` })
       },

@@ -35,6 +35,8 @@ export interface ExecutionState {
   planned?: { readonly state: string; readonly finalStatus: string } | undefined
   /** Why the emulated job failed (for test assertions). */
   error?: string
+  /** The job's data path when this execution started (a job made again in the same second gets a new one). */
+  readonly dataPath?: string
 }
 
 export interface JobState {
