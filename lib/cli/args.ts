@@ -64,10 +64,10 @@ export function parseFlags(argv: readonly string[], allowed: readonly FlagName[]
   }
 }
 
-function int(name: string, v: string | undefined, min: number): number | undefined {
+function int(name: string, v: string | undefined, min: number, max = Infinity): number | undefined {
   if (v === undefined) return undefined
   const n = Number(v)
-  if (!Number.isInteger(n) || n < min) throw invalidOption(`--${name}`, `an integer >= ${min}`, v)
+  if (!Number.isInteger(n) || n < min || n > max) throw invalidOption(`--${name}`, max === Infinity ? `an integer >= ${min}` : `an integer from ${min} to ${max}`, v)
   return n
 }
 
@@ -131,8 +131,8 @@ export function configFromFlags(v: FlagValues): Partial<EtlConfig> {
     missing,
     featureGroup: fgName !== undefined || fgVersion !== undefined ? { ...(fgName ? { name: fgName } : {}), ...(fgVersion ? { version: fgVersion } : {}) } : undefined,
     featureView: v['feature-view'] ? true : undefined,
-    batchSize: int('batch-size', v['batch-size'], 1),
-    retries: int('retries', v.retries, 0),
+    batchSize: int('batch-size', v['batch-size'], 1, 100000),
+    retries: int('retries', v.retries, 0, 100),
     retryDelay: num('retry-delay', v['retry-delay']),
     timeout: num('timeout', v.timeout),
     notifications: v.webhook?.map((url) => ({ url, onFailure: true, onCompletion: notifyAlways })),

@@ -21,21 +21,34 @@ export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): DbConfig 
       const parsed = new URL(url)
       if (parsed.password) registerSecret(decodeURIComponent(parsed.password))
     } catch {
-      throw new EtlError('ETL_CONFIG', `DATABASE_URL is not a valid URL: ${stripUrlAuth(url)}`)
+      throw new EtlError('ETL_CONFIG', `DATABASE_URL is not a valid URL: ${hideUserinfo(url)}`)
     }
     return { connectionString: url }
   }
   if (!pgVars.some((k) => env[k])) return undefined
   registerSecret(env['PGPASSWORD'])
+  const port = env['PGPORT'] ? Number(env['PGPORT']) : 5432
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EtlError('ETL_CONFIG', `PGPORT must be a port number, got ${JSON.stringify(env['PGPORT'])}`)
   const config: DbConfig = {
     host: env['PGHOST'] ?? '127.0.0.1',
-    port: env['PGPORT'] ? Number(env['PGPORT']) : 5432,
+    port,
     user: env['PGUSER'] ?? 'postgres',
     database: env['PGDATABASE'] ?? env['PGUSER'] ?? 'postgres',
   }
   if (env['PGPASSWORD'] !== undefined) config.password = env['PGPASSWORD']
   if (env['PGOPTIONS']) config.options = env['PGOPTIONS']
   return config
+}
+
+/**
+ * A URL that did not parse, for a message: everything before the last `@` is
+ * hidden, since a password with an unescaped `/` or `@` defeats stripUrlAuth.
+ */
+function hideUserinfo(url: string): string {
+  const at = url.lastIndexOf('@')
+  if (at < 0) return stripUrlAuth(url)
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? ''
+  return `${scheme}***${url.slice(at)}`
 }
 
 /** `user@host:port/database`, for messages. Never the password. */
