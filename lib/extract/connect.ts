@@ -16,15 +16,7 @@ const pgVars = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGOPT
 /** The database configured in the environment, or undefined when none is. Registers the password as a secret. */
 export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): DbConfig | undefined {
   const url = env['DATABASE_URL']
-  if (url) {
-    try {
-      const parsed = new URL(url)
-      if (parsed.password) registerSecret(decodeURIComponent(parsed.password))
-    } catch {
-      throw new EtlError('ETL_CONFIG', `DATABASE_URL is not a valid URL: ${hideUserinfo(url)}`)
-    }
-    return { connectionString: url }
-  }
+  if (url) return databaseFromUrl(url, 'DATABASE_URL')
   if (!pgVars.some((k) => env[k])) return undefined
   registerSecret(env['PGPASSWORD'])
   const port = env['PGPORT'] ? Number(env['PGPORT']) : 5432
@@ -38,6 +30,17 @@ export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): DbConfig 
   if (env['PGPASSWORD'] !== undefined) config.password = env['PGPASSWORD']
   if (env['PGOPTIONS']) config.options = env['PGOPTIONS']
   return config
+}
+
+/** A connection string (from the variable `name`): checked, its password registered as a secret. */
+export function databaseFromUrl(url: string, name: string): DbConfig {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) registerSecret(decodeURIComponent(parsed.password))
+  } catch {
+    throw new EtlError('ETL_CONFIG', `${name} is not a valid URL: ${hideUserinfo(url)}`)
+  }
+  return { connectionString: url }
 }
 
 /**

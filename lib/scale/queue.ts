@@ -11,8 +11,8 @@
  * intervals: this queue holds a handful of jobs per run.
  */
 import { PgBoss, type ConstructorOptions } from 'pg-boss'
-import { EtlError, registerSecret, stripUrlAuth } from '../errors.ts'
-import { describeDb, type DbConfig } from '../extract/connect.ts'
+import { EtlError } from '../errors.ts'
+import { databaseFromUrl, describeDb, type DbConfig } from '../extract/connect.ts'
 
 /** The queue every run's partition jobs go to. */
 export const PARTITION_QUEUE = 'etl-partitions'
@@ -30,15 +30,7 @@ export interface QueueSettings {
 export function queueSettings(env: NodeJS.ProcessEnv, source: DbConfig | undefined): QueueSettings {
   const url = env['ETL_QUEUE_URL']
   let db: DbConfig | undefined = source
-  if (url) {
-    try {
-      const parsed = new URL(url)
-      if (parsed.password) registerSecret(decodeURIComponent(parsed.password))
-    } catch {
-      throw new EtlError('ETL_CONFIG', `ETL_QUEUE_URL is not a valid URL: ${stripUrlAuth(url)}`)
-    }
-    db = { connectionString: url }
-  }
+  if (url) db = databaseFromUrl(url, 'ETL_QUEUE_URL')
   if (!db) throw new EtlError('ETL_CONFIG', 'partitions need a queue database: set ETL_QUEUE_URL, or DATABASE_URL / PG* for the source (the embedded PostgreSQL cannot be shared with workers)')
   const schema = env['ETL_QUEUE_SCHEMA'] || 'pgboss'
   if (!/^[a-z_][a-z0-9_]{0,49}$/.test(schema)) throw new EtlError('ETL_CONFIG', `ETL_QUEUE_SCHEMA must be a lowercase identifier, got ${JSON.stringify(schema)}`)
