@@ -52,25 +52,59 @@ function jsonColumns(columns: readonly Column[]): boolean[] | null {
   return flags
 }
 
+/** The per-column JSON flags of `columns` (null when no column is JSON; cached per columns array). */
+export function jsonFlags(columns: readonly Column[] | undefined): readonly boolean[] | null {
+  return columns ? jsonColumns(columns) : null
+}
+
+/**
+ * One row as a CSV line, without its newline. `json` comes from jsonFlags():
+ * with it, json/jsonb/array values are always JSON text.
+ */
+export function formatRow(row: Row, json: readonly boolean[] | null): string {
+  const n = row.length
+  // Fast path: when every value is written as Array.prototype.join writes it (numbers by String(), NULL as
+  // nothing, booleans, strings needing no quotes), join builds the line as one flat string, where `+=`
+  // would build a tree of ~2n string pieces that every later copy walks again.
+  let plain = true
+  for (let i = 0; i < n; i++) {
+    const v = row[i]
+    if (typeof v === 'number' || v === null || v === undefined) continue
+    if ((json !== null && json[i]) || (typeof v === 'string' ? v === '' || needsQuote.test(v) : typeof v !== 'boolean')) {
+      plain = false
+      break
+    }
+  }
+  if (plain) return row.join(',')
+  let out = ''
+  for (let i = 0; i < n; i++) {
+    if (i > 0) out += ','
+    const v = row[i]
+    if (typeof v === 'number') out += String(v)
+    else if (json !== null && json[i] && v !== null && v !== undefined && typeof v !== 'object') out += csvField(JSON.stringify(v))
+    else out += csvField(v)
+  }
+  return out
+}
+
+/** Every row as its CSV line (no newlines), formatted as formatCsv does. */
+export function formatLines(rows: readonly Row[], columns?: readonly Column[]): string[] {
+  const json = jsonFlags(columns)
+  const lines = new Array<string>(rows.length)
+  for (let r = 0; r < rows.length; r++) lines[r] = formatRow(rows[r]!, json)
+  return lines
+}
+
+/** Lines (from formatLines) as CSV text: each followed by `\n`; '' for none. */
+export function joinLines(lines: readonly string[]): string {
+  return lines.length ? lines.join('\n') + '\n' : ''
+}
+
 /**
  * Every row of a batch as CSV lines, each ending in `\n`, as one string.
  * Given the columns, json/jsonb/array values are always JSON text, so that a
  * JSON string value (`"2024-02-03"`) reads back as that string.
  */
 export function formatCsv(rows: readonly Row[], columns?: readonly Column[]): string {
-  const json = columns ? jsonColumns(columns) : null
-  let out = ''
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!
-    const n = row.length
-    for (let i = 0; i < n; i++) {
-      if (i > 0) out += ','
-      const v = row[i]
-      if (typeof v === 'number') out += String(v)
-      else if (json !== null && json[i] && v !== null && v !== undefined && typeof v !== 'object') out += csvField(JSON.stringify(v))
-      else out += csvField(v)
-    }
-    out += '\n'
-  }
-  return out
+  return joinLines(formatLines(rows, columns))
 }

@@ -15,7 +15,8 @@ import { open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { Transform, Writable } from 'node:stream'
 import { EtlError } from '../errors.ts'
 import type { Batch, Column } from '../types.ts'
-import { csvHeader, formatCsv } from './format.ts'
+import { csvHeader, joinLines } from './format.ts'
+import { batchLines } from './lines.ts'
 import { sidecarPath } from './schema.ts'
 
 function tmpName(path: string): string {
@@ -47,9 +48,12 @@ export class StageFileWriter {
   #done = false
   #discarded = false
 
-  constructor(path: string) {
+  readonly #keepLines: boolean
+
+  constructor(path: string, options: { readonly keepLines?: boolean } = {}) {
     this.path = path
     this.#tmp = tmpName(path)
+    this.#keepLines = options.keepLines === true
   }
 
   get rows(): number {
@@ -66,7 +70,8 @@ export class StageFileWriter {
   async #write(batch: Batch): Promise<void> {
     await this.#pending
     if (this.#discarded) return
-    let text = formatCsv(batch.rows, batch.columns)
+    // The lines are kept with the batch: a later stage reuses them rather than formatting the row again (lines.ts).
+    let text = joinLines(batchLines(batch, this.#keepLines))
     if (!this.#file) {
       this.#file = await this.#open()
       this.#columns = batch.columns
@@ -124,17 +129,27 @@ export class StageFileWriter {
 export interface StageFileOptions {
   /** Extra fields for the schema sidecar, asked when the input has ended (e.g. `{ dropped }`). */
   readonly sidecar?: () => Readonly<Record<string, unknown>>
+  /**
+   * Keep each batch's CSV lines with its rows, for the stages after this one
+   * (stamp, another csvTee, the sinks) to reuse instead of formatting the rows
+   * again (lib/csv/lines.ts). Only when no stage after this one changes a row
+   * in place. Default false.
+   */
+  readonly keepLines?: boolean
+  /** Called with each batch as it comes in (progress, counts), before it is written. */
+  readonly onBatch?: (batch: Batch) => void
 }
 
 /** Passes batches through unchanged while writing them to a stage CSV (renamed into place when input ends). */
 export function csvTee(path: string, options: StageFileOptions = {}): Transform & { readonly writer: StageFileWriter } {
-  const writer = new StageFileWriter(path)
+  const writer = new StageFileWriter(path, options)
   let columns: readonly Column[] = []
   const stream = new Transform({
     objectMode: true,
-    highWaterMark: 2,
+    highWaterMark: 1,
     transform(batch: Batch, _enc, cb) {
       columns = batch.columns
+      options.onBatch?.(batch)
       writer.write(batch).then(() => cb(null, batch), cb)
     },
     flush(cb) {
@@ -149,13 +164,14 @@ export function csvTee(path: string, options: StageFileOptions = {}): Transform 
 
 /** Writes batches to a stage CSV (renamed into place when input ends). */
 export function csvSink(path: string, options: StageFileOptions = {}): Writable & { readonly writer: StageFileWriter } {
-  const writer = new StageFileWriter(path)
+  const writer = new StageFileWriter(path, options)
   let columns: readonly Column[] = []
   const stream = new Writable({
     objectMode: true,
-    highWaterMark: 2,
+    highWaterMark: 1,
     write(batch: Batch, _enc, cb) {
       columns = batch.columns
+      options.onBatch?.(batch)
       writer.write(batch).then(() => cb(), cb)
     },
     final(cb) {

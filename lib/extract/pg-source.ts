@@ -111,7 +111,7 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
 
   const stream = new Readable({
     objectMode: true,
-    highWaterMark: 2,
+    highWaterMark: 1,
     signal: options.signal,
     construct(cb) {
       open().then(() => cb(), (err: unknown) => {

@@ -5,14 +5,17 @@
  *
  * The CSV text comes from one function, `partLines`, so the shared formatter
  * (lib/csv/format.ts) is the only place that decides how a value is written.
+ * Rows that come with their CSV lines (lib/csv/lines.ts: `etl run` formats
+ * each row once) are not formatted again.
  */
 import { invalidOption } from '../errors.ts'
-import { csvHeader, formatCsv } from '../csv/format.ts'
+import { csvHeader, formatLines, joinLines } from '../csv/format.ts'
+import { plainLines } from '../csv/lines.ts'
 import type { Column, Row } from '../types.ts'
 
 /** CSV lines of some rows (RFC 4180; NULL empty, '' as `""`, JSON and arrays as JSON text). */
 export function partLines(rows: readonly Row[]): string {
-  return formatCsv(rows)
+  return joinLines(plainLines(rows) ?? formatLines(rows))
 }
 
 export interface PartLimits {
@@ -71,11 +74,13 @@ export class PartBuilder {
   /** Adds rows; returns the parts completed by them (often none). */
   add(rows: readonly Row[]): Part[] {
     const done: Part[] = []
+    const lines = plainLines(rows)
     let from = 0
     while (from < rows.length) {
       const room = this.#limits.rows - this.#rows
       const to = Math.min(rows.length, from + room)
-      const text = partLines(from === 0 && to === rows.length ? rows : rows.slice(from, to))
+      const whole = from === 0 && to === rows.length
+      const text = lines ? joinLines(whole ? lines : lines.slice(from, to)) : partLines(whole ? rows : rows.slice(from, to))
       this.#chunks.push(text)
       this.#rows += to - from
       // String length counts UTF-16 units: close enough to bytes for a limit (the part's exact size is its Buffer).

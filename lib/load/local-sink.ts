@@ -13,20 +13,24 @@
  * last row of a key within one load wins) and renames the result into place.
  * abort() removes the staging folder; the feature group stays as it was.
  *
- * Cost of the upsert: commit() rewrites every bucket file (old rows streamed,
- * never all in memory) and holds one bucket of the new load in memory at a
- * time (about load size / buckets).
+ * Cost of the upsert: commit() rewrites every bucket file (old and new rows
+ * streamed, never all in memory), one bucket at a time, holding 8 bytes per
+ * new key of that bucket (local-merge.ts). Staging writes each bucket's keys
+ * beside its rows, so the merge never parses the new rows.
+ * Staging buffers each bucket's lines up to ~64 KiB before writing them (one
+ * write per bucket and batch costed ~16 writes a batch); rows that come with
+ * their CSV lines (lib/csv/lines.ts) are not formatted again.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { EtlError, invalidOption } from '../errors.ts'
-import type { Batch, Column, Row } from '../types.ts'
-import { partLines } from './batch-parts.ts'
-import { csvHeader } from '../csv/format.ts'
+import type { Batch, Column } from '../types.ts'
+import { csvHeader, formatLines } from '../csv/format.ts'
+import { plainLines } from '../csv/lines.ts'
 import { assertSameSchema, featureGroupDto, type FeatureGroupDto, type FeatureGroupOptions } from './feature-group.ts'
-import { bucketOf, keyOf, mergeBucket } from './local-merge.ts'
+import { bucketOf, keyLine, keyOf, mergeBucket, recordKeyOf, syncFiles } from './local-merge.ts'
 import type { LoadSummary, StagedSink } from './sink.ts'
 
 export interface LocalSinkOptions {
@@ -63,6 +67,10 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 const partName = (i: number): string => `part-${String(i).padStart(3, '0')}.csv`
+const keysName = (i: number): string => `keys-${String(i).padStart(3, '0')}.txt`
+
+/** Characters of lines a bucket gathers before they are written. */
+const FLUSH_CHARS = 64 * 1024
 
 /**
  * Prepares a local load. Throws ETL_INVALID_OPTION / ETL_COLUMN_NAME for bad
@@ -91,10 +99,32 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
   }
 
   const files: (FileHandle | undefined)[] = new Array(buckets).fill(undefined)
+  const keyFiles: (FileHandle | undefined)[] = new Array(buckets).fill(undefined)
+  // Per bucket: text not yet written (one flat piece per batch: no row or line of a batch stays alive), and its length.
+  const textBuf: string[][] = Array.from({ length: buckets }, () => [])
+  const keyBuf: string[][] = Array.from({ length: buckets }, () => [])
+  const bufChars: number[] = new Array<number>(buckets).fill(0)
+  // Scratch lists of the batch being spread over the buckets (reused).
+  const lineLists: string[][] = Array.from({ length: buckets }, () => [])
+  const keyLists: string[][] = Array.from({ length: buckets }, () => [])
   let rows = 0
   let state: 'open' | 'staged' | 'committing' | 'committed' | 'aborted' = 'open'
   let checked: readonly Column[] | undefined
   const names = options.columns.map((c) => c.name).join(',')
+  const what = (): string => primaryKey.join(', ')
+
+  async function flushBucket(i: number): Promise<void> {
+    const texts = textBuf[i]!
+    if (!texts.length) return
+    const keys = keyBuf[i]!
+    textBuf[i] = []
+    keyBuf[i] = []
+    bufChars[i] = 0
+    files[i] ??= await open(join(staging, 'incoming', partName(i)), 'w')
+    keyFiles[i] ??= await open(join(staging, 'incoming', keysName(i)), 'w')
+    await files[i]!.write(texts.join(''))
+    await keyFiles[i]!.write(keys.join(''))
+  }
 
   async function writeBatch(batch: Batch): Promise<void> {
     if (state === 'aborted') throw new EtlError('ETL_ABORTED', 'the local load was aborted')
@@ -103,33 +133,52 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
         throw new EtlError('ETL_SINK', `the local sink was prepared for columns ${names} but a batch has ${batch.columns.map((c) => c.name).join(',')}`)
       checked = batch.columns
     }
-    const groups: Row[][] = Array.from({ length: buckets }, () => [])
-    for (const row of batch.rows) groups[bucketOf(keyOf(row, keyIdx, () => primaryKey.join(', ')), buckets)]!.push(row)
-    for (let i = 0; i < buckets; i++) {
-      const g = groups[i]!
-      if (!g.length) continue
-      files[i] ??= await open(join(staging, 'incoming', partName(i)), 'w')
-      await files[i]!.write(partLines(g))
+    const all = batch.rows
+    const lines = plainLines(all) ?? formatLines(all)
+    for (let r = 0; r < all.length; r++) {
+      const row = all[r]!
+      const key = keyOf(row, keyIdx, what)
+      const i = bucketOf(key, buckets)
+      lineLists[i]!.push(lines[r]!)
+      keyLists[i]!.push(keyLine(recordKeyOf(row, keyIdx, key)))
     }
-    rows += batch.rows.length
+    for (let i = 0; i < buckets; i++) {
+      const list = lineLists[i]!
+      if (!list.length) continue
+      list.push('')
+      const text = list.join('\n')
+      list.length = 0
+      const keys = keyLists[i]!
+      keys.push('')
+      keyBuf[i]!.push(keys.join('\n'))
+      keys.length = 0
+      textBuf[i]!.push(text)
+      bufChars[i]! += text.length
+    }
+    for (let i = 0; i < buckets; i++) if (bufChars[i]! >= FLUSH_CHARS) await flushBucket(i)
+    rows += all.length
   }
 
   async function closeFiles(): Promise<void> {
-    await Promise.allSettled(files.map((f) => f?.close()))
+    await Promise.allSettled([...files, ...keyFiles].map((f) => f?.close()))
     files.fill(undefined)
+    keyFiles.fill(undefined)
   }
 
   const writable = new Writable({
     objectMode: true,
-    highWaterMark: 2,
+    highWaterMark: 1,
     write(batch: Batch, _enc, cb) {
       writeBatch(batch).then(() => cb(), (err: unknown) => cb(err instanceof EtlError ? err : new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err })))
     },
     final(cb) {
-      closeFiles().then(() => {
+      const flushAll = async (): Promise<void> => {
+        for (let i = 0; i < buckets; i++) await flushBucket(i)
+      }
+      flushAll().then(closeFiles).then(() => {
         if (state === 'open') state = 'staged'
         cb()
-      }, cb)
+      }, (err: unknown) => cb(err instanceof EtlError ? err : new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err })))
     },
     destroy(err, cb) {
       closeFiles().then(() => cb(err))
@@ -145,8 +194,13 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
       await mkdir(out)
       const header = csvHeader(options.columns)
       let total = 0
-      for (let i = 0; i < buckets; i++)
-        total += await mergeBucket(join(staging, 'incoming', partName(i)), join(location, partName(i)), join(out, partName(i)), header, keyIdx)
+      const merged: string[] = []
+      for (let i = 0; i < buckets; i++) {
+        merged.push(join(out, partName(i)))
+        total += await mergeBucket(join(staging, 'incoming', partName(i)), join(staging, 'incoming', keysName(i)), join(location, partName(i)), merged[i]!, header, keyIdx, { sync: false })
+      }
+      // Durable before the rename, as before; synced together rather than one bucket after the other.
+      await syncFiles(merged)
       const manifest: Manifest = { format: 1, primaryKey, buckets, rows: total, loads: [...(existing?.loads ?? []), { at: new Date().toISOString(), rows }] }
       await writeFile(join(out, 'feature_group.json'), JSON.stringify(dto, null, 2) + '\n')
       await writeFile(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')

@@ -7,12 +7,15 @@
  *                                 meta-validate(results, counts) ─> gate ─┬─ passed / warn ─> sink.commit()
  *                                                                         └─ failed + abort ─> sink.abort(), exit 3
  *
+ * Each row is formatted as CSV once: the extracted.csv tee keeps its lines
+ * with the batch (no stage here changes a row in place), the transform
+ * extends them, the transformed.csv tee and the sink reuse them (lib/csv/lines.ts).
+ *
  * Steps are flow tasks: `stream` (retried on a fault: the sink is aborted
  * first, so a retry starts clean and never loads twice), `meta-validate`, and
  * `commit` (never retried: once started, a load is not repeated).
  */
 import { join } from 'node:path'
-import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { csvTee } from '../csv/stage-file.ts'
 import { EtlError } from '../errors.ts'
@@ -29,7 +32,6 @@ import { metaValidate } from '../validate/meta.ts'
 import { quarantineCsv } from '../validate/quarantine.ts'
 import { writeValidationFiles } from '../validate/results.ts'
 import { validate } from '../validate/validate.ts'
-import type { Batch } from '../types.ts'
 import { openSink } from './sink.ts'
 import type { Settings } from './settings.ts'
 import type { RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary } from './summary.ts'
@@ -52,21 +54,6 @@ export interface Staged {
   readonly validation: ValidationStageSummary
   readonly transform: TransformStageSummary
   readonly counts: StageCountsSummary
-}
-
-/** Counts the batches passing (per batch, never per row). */
-function counter(onRows: (rows: number) => void): Transform & { readonly rows: () => number } {
-  let rows = 0
-  const t = new Transform({
-    objectMode: true,
-    highWaterMark: 2,
-    transform(batch: Batch, _e, cb) {
-      rows += batch.rows.length
-      onRows(rows)
-      cb(null, batch)
-    },
-  })
-  return Object.assign(t, { rows: () => rows })
 }
 
 async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): Promise<Staged> {
@@ -98,14 +85,16 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
     const planned = planColumns(columns, settings.transform)
     let validationResult: SuiteResult | undefined
     sink = await openSink({ settings, columns: planned, signal, validation: () => (validationResult ? { suite, result: validationResult } : undefined) })
-    const atSource = counter((rows) => deps.onRows?.('stream', rows))
     const validator = validate({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId } })
     const stamper = stamp({ ...settings.transform, runTime: new Date() })
-    const atSink = counter(() => {})
-    await pipeline(
-      source, atSource, csvTee(join(settings.dataDir, STAGE_FILES.extracted)), validator, stamper,
-      csvTee(join(settings.dataDir, STAGE_FILES.transformed), { sidecar: () => ({ dropped: stamper.counts.dropped }) }), atSink, sink.writable, { signal },
-    )
+    // The tees count: every batch from the source passes the first, every batch for the sink the second.
+    let atSource = 0
+    const extracted = csvTee(join(settings.dataDir, STAGE_FILES.extracted), {
+      keepLines: true,
+      onBatch: (batch) => deps.onRows?.('stream', (atSource += batch.rows.length)),
+    })
+    const transformed = csvTee(join(settings.dataDir, STAGE_FILES.transformed), { sidecar: () => ({ dropped: stamper.counts.dropped }) })
+    await pipeline(source, extracted, validator, stamper, transformed, sink.writable, { signal })
     const v = await validator.summary
     validationResult = v.result
     const files = await writeValidationFiles(settings.dataDir, v.result, 'extract')
@@ -116,11 +105,11 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
       quarantinedRows: v.quarantinedRows, result: v.result, files: Object.values(files), durationMs: now - started,
     }
     const transform: TransformStageSummary = { ...t, file: join(settings.dataDir, STAGE_FILES.transformed), durationMs: now - started }
-    ctx.summarize('extract', { source: describeSource(settings.source), rows: atSource.rows(), columns, file: join(settings.dataDir, STAGE_FILES.extracted), durationMs: now - started })
+    ctx.summarize('extract', { source: describeSource(settings.source), rows: extracted.writer.rows, columns, file: join(settings.dataDir, STAGE_FILES.extracted), durationMs: now - started })
     ctx.summarize('validation', validation)
     ctx.summarize('transform', transform)
     const counts: StageCountsSummary = {
-      extracted: atSource.rows(), validated: v.rows, quarantined: v.quarantinedRows, transformed: t.rows, dropped: t.dropped, loaded: atSink.rows(),
+      extracted: extracted.writer.rows, validated: v.rows, quarantined: v.quarantinedRows, transformed: t.rows, dropped: t.dropped, loaded: transformed.writer.rows,
     }
     ctx.summarize('counts', counts)
     return { sink, suite, validation, transform, counts }

@@ -49,7 +49,7 @@ export function stamp(options: StampOptions = {}): StampStream {
 
   const stream = new Transform({
     objectMode: true,
-    highWaterMark: 2,
+    highWaterMark: 1,
     transform(batch: Batch, _enc, cb) {
       let out: Batch
       if (!batch || !Array.isArray(batch.rows) || !Array.isArray(batch.columns)) {

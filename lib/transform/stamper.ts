@@ -7,7 +7,13 @@
  * string. With `datetime: 'run'` the time is formatted once for the whole run;
  * with `row`, the clock is read per row but the string is formatted again only
  * when the millisecond has changed (formatting costs ~0.4 µs, reading ~30 ns).
+ *
+ * When the input rows come with their CSV lines (lib/csv/lines.ts), the output
+ * rows get theirs too: the input line + `,id,time`, so that no number is
+ * formatted again; a row with a filled value is formatted afresh.
  */
+import { csvField, formatRow, jsonFlags } from '../csv/format.ts'
+import { cachedLines, keepLines } from '../csv/lines.ts'
 import { EtlError } from '../errors.ts'
 import type { Batch, Column, Row } from '../types.ts'
 import { idMaker, type IdMaker } from './ids.ts'
@@ -69,6 +75,8 @@ export function createStamper(options: StampOptions = {}): Stamper {
   let batches = 0
   let lastMs = Number.NaN
   let lastIso = ''
+  const runField = ',' + csvField(runIso)
+  let lastField = ''
 
   function planFor(columns: readonly Column[]): Plan {
     if (plan && columns === plan.input) return plan
@@ -94,10 +102,16 @@ export function createStamper(options: StampOptions = {}): Stamper {
     const rows = batch.rows
     const out: Row[] = []
     const rowTime = opts.datetime === 'row'
+    const inLines = cachedLines(rows)
+    const outLines: string[] | undefined = inLines ? [] : undefined
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!
       const o: Row = new Array<unknown>(n + 2)
+      // A string first, so the array holds tagged values from the start: copying doubles into a fresh array
+      // and then adding the id would change its element kind twice (a new backing store each time).
+      o[n + 1] = runIso
       let nulls = false
+      let changed = false
       for (let i = 0; i < n; i++) {
         const v = row[i]
         if (v === null || v === undefined) {
@@ -117,19 +131,26 @@ export function createStamper(options: StampOptions = {}): Stamper {
           if (o[i] === null && actions[i] === FILL) {
             o[i] = fills[i]
             filled[i]!++
+            changed = true
           }
       }
-      o[n] = id(row, rowsIn + r)
+      const rowId = id(row, rowsIn + r)
+      o[n] = rowId
+      let timeField = runField
       if (rowTime) {
         const ms = now()
         if (ms !== lastMs) {
           lastMs = ms
           lastIso = new Date(ms).toISOString()
+          lastField = ',' + csvField(lastIso)
         }
         o[n + 1] = lastIso
+        timeField = lastField
       } else o[n + 1] = runIso
       out.push(o)
+      if (outLines) outLines.push(changed ? formatRow(o, jsonFlags(p.columns)) : inLines![r]! + ',' + csvField(rowId) + timeField)
     }
+    if (outLines) keepLines(out, outLines, p.columns)
     rowsIn += rows.length
     rowsOut += out.length
     batches++

@@ -17,6 +17,7 @@ import { Transform } from 'node:stream'
 import { EtlError, asEtlError, invalidOption } from '../errors.ts'
 import { compile, type CompileOptions, type CompiledSuite, type SuiteState } from '../expectations/engine.ts'
 import type { Suite, SuiteResult } from '../expectations/types.ts'
+import { cachedLines, keepLines } from '../csv/lines.ts'
 import type { Batch, Column, Row } from '../types.ts'
 import type { QuarantineSink } from './quarantine.ts'
 
@@ -144,7 +145,7 @@ export function validate(options: ValidateOptions): ValidateStream {
 
   const stream = new Transform({
     objectMode: true,
-    highWaterMark: 2,
+    highWaterMark: 1,
     transform(batch: Batch, _enc, cb) {
       try {
         ensureCompiled(batch.columns)
@@ -158,13 +159,19 @@ export function validate(options: ValidateOptions): ValidateStream {
         const kept: Row[] = []
         const out: Row[] = []
         const ids: string[][] = []
+        const lines = cachedLines(batch.rows)
+        const keptLines: string[] = []
         batch.rows.forEach((row, i) => {
           const failed = bad.get(i)
           if (failed) {
             out.push(row)
             ids.push(failed)
-          } else kept.push(row)
+          } else {
+            kept.push(row)
+            if (lines) keptLines.push(lines[i]!)
+          }
         })
+        if (lines) keepLines(kept, keptLines, batch.columns)
         quarantinedRows += out.length
         quarantine!.write(batch.columns, out, ids).then(() => cb(null, { columns: batch.columns, rows: kept } satisfies Batch), (err: unknown) => cb(asEtlError(err, 'ETL_DATA_DIR')))
       } catch (err) {

@@ -138,3 +138,76 @@ t.test('large bucket files (read in several chunks) merge exactly', async (t) =>
   t.equal(rows.size, 35_000)
   t.equal(rows.get('u29999')!['lcavol'], String(prostateRow(29999)[0]))
 })
+
+t.test('repeated keys within a load: the last row of a key, at the place of its first; old rows first', async (t) => {
+  const dir = await dataDir(t)
+  const columns = [{ name: 'k', type: 'text' }, { name: 'v', type: 'int4' }]
+  const featureGroup = { primaryKey: ['k'], eventTime: null }
+  const first = await localSink({ dataDir: dir, columns, featureGroup, buckets: 1 })
+  await pipeline(batches(columns, [['x', 0], ['a', 0], ['y', 0]]), first.writable)
+  const s = await first.commit()
+  const second = await localSink({ dataDir: dir, columns, featureGroup })
+  await pipeline(batches(columns, [['a', 1], ['b', 1], ['a', 2], ['c', 1], ['b', 2], ['a', 3]], 2), second.writable)
+  t.equal((await second.commit()).rows, 6)
+  t.equal(await readFile(join(s.location, 'part-000.csv'), 'utf8'), 'k,v\nx,0\ny,0\na,3\nb,2\nc,1\n')
+  t.match(JSON.parse(await readFile(join(s.location, 'manifest.json'), 'utf8')), { rows: 5, loads: [{ rows: 3 }, { rows: 6 }] })
+})
+
+t.test('keys holding line breaks, quotes and commas upsert like any other', async (t) => {
+  const dir = await dataDir(t)
+  const columns = [{ name: 'k', type: 'text' }, { name: 'n', type: 'int4' }, { name: 'v', type: 'int4' }]
+  const featureGroup = { primaryKey: ['k', 'n'], eventTime: null }
+  const keys = ['"quoted" start', 'line\nbreak', 'cr\r\nlf', 'a,b', '', 'plain', 'é漢字']
+  const old = await localSink({ dataDir: dir, columns, featureGroup, buckets: 3 })
+  await pipeline(batches(columns, keys.flatMap((k) => [[k, 1, 0], [k, 2, 0]])), old.writable)
+  const s = await old.commit()
+  const next = await localSink({ dataDir: dir, columns, featureGroup })
+  await pipeline(batches(columns, [...keys.map((k) => [k, 1, 1]), ...keys.map((k) => [k, 1, 2])]), next.writable)
+  await next.commit()
+  const got: string[][] = []
+  for (const f of (await readdir(s.location)).filter((x) => x.endsWith('.csv')).sort())
+    got.push(...(parse(await readFile(join(s.location, f)), { from_line: 2 }) as string[][]))
+  t.same(got.map((r) => r.join('|')).sort(), keys.flatMap((k) => [`${k}|1|2`, `${k}|2|0`]).sort(), 'one row per key: (k, 1) replaced by its last new row, (k, 2) kept')
+})
+
+t.test('recordKeyOf and keyLine: the key as the stored CSV gives it back, one line each', async (t) => {
+  const { keyLine, keyOf, recordKeyOf } = await import('../../lib/load/local-merge.ts')
+  const when = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6))
+  const row = ['a', 2, when, true]
+  t.equal(recordKeyOf(row, [0, 1], keyOf(row, [0, 1], () => 'k')), 'a\u00012')
+  t.equal(recordKeyOf(row, [0, 2], keyOf(row, [0, 2], () => 'k')), 'a\u00012024-01-02T03:04:05.006Z', 'a Date as its CSV text')
+  t.equal(keyLine('plain'), 'plain')
+  t.equal(keyLine('two\nlines'), '"two\\nlines"')
+  t.equal(keyLine('"q"'), '"\\"q\\""')
+})
+
+t.test('a bucket with more new keys than are kept as strings merges exactly (hashes, then the keys that meet)', async (t) => {
+  const dir = await dataDir(t)
+  await load(dir, prostateRows(70_000), { buckets: 1 })
+  const again = prostateRows(60_000, 'u', 40_000).map((r) => r.map((v, i) => (prostateColumns[i]!.name === 'age' ? 90 : v)))
+  const repeats = [40_001, 99_999, 40_001].map((i, j) => prostateRow(i).map((v, c) => (prostateColumns[c]!.name === 'age' ? 91 + j : v)))
+  const s = await load(dir, [...again, ...repeats], { buckets: 1 })
+  t.equal(s.rows, 60_003)
+  const rows = await stored(s.location)
+  t.equal(rows.size, 100_000, '70k old + 30k new keys; the 30k shared keys replaced, repeats counted once')
+  t.equal(rows.get('u0')!['age'], String(prostateRow(0)[2]), 'an untouched old row')
+  t.equal(rows.get('u50000')!['age'], '90', 'a replaced row')
+  t.equal(rows.get('u40001')!['age'], '93', 'a key repeated in the load: its last row')
+  t.equal(rows.get('u99999')!['age'], '92')
+  const text = await readFile(join(s.location, 'part-000.csv'), 'utf8')
+  t.ok(text.indexOf(',u39999,') < text.indexOf(',u40000,'), 'old rows first, then the new ones in load order')
+  t.ok(text.indexOf(',u40001,') < text.indexOf(',u40002,'), 'a repeated key stays at the place of its first row')
+})
+
+t.test('a load that leaves some buckets without new rows keeps their old rows as they are', async (t) => {
+  const dir = await dataDir(t)
+  const first = await load(dir, prostateRows(2000))
+  const before = new Map<string, string>()
+  for (const f of (await readdir(first.location)).filter((x) => x.endsWith('.csv'))) before.set(f, await readFile(join(first.location, f), 'utf8'))
+  const s = await load(dir, prostateRows(1, 'new'))
+  const rows = await stored(s.location)
+  t.equal(rows.size, 2001)
+  let untouched = 0
+  for (const [f, text] of before) if ((await readFile(join(s.location, f), 'utf8')) === text) untouched++
+  t.equal(untouched, 15, 'the 15 buckets the new row did not go to are byte for byte the same')
+})
