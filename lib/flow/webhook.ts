@@ -10,7 +10,6 @@
  * by origin only (a Slack webhook URL's path is its secret).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import got from 'got'
 import { EtlError, invalidOption, redact, stripUrlAuth } from '../errors.ts'
 import { errorRecord } from './context.ts'
 import { checkInteger, checkNonNegative, checkPositive, rejectUnknownKeys } from './options.ts'
@@ -161,6 +160,7 @@ export async function deliver(target: WebhookTarget, payload: WebhookPayload): P
     attempts++
     let retryable: boolean
     try {
+      const { default: got } = await import('got') // on demand: ~30 MB a run without webhooks should not pay
       const response = await got.post(url, {
         body, headers, throwHttpErrors: false, followRedirect: false, retry: { limit: 0 }, timeout: { request: timeoutSeconds * 1000 },
       })

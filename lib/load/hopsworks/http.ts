@@ -16,7 +16,7 @@
  * registered with `registerSecret`, so `redact()` removes it from messages.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import got, { type Got } from 'got'
+import type { ExtendOptions, Got } from 'got'
 import { EtlError, redact, registerSecret, type EtlErrorCode } from '../../errors.ts'
 import type { HopsworksConfig } from './config.ts'
 
@@ -103,7 +103,9 @@ function field(body: unknown, name: string): unknown {
  */
 export class HopsworksHttp {
   readonly config: HopsworksConfig
-  readonly #got: Got
+  /** got, imported on the first call: it costs ~30 MB of memory, which a run without Hopsworks should not pay. */
+  #got: Promise<Got> | undefined
+  readonly #gotOptions: ExtendOptions
   readonly #timeoutMs: number
   readonly #retries: number
   readonly #baseMs: number
@@ -118,7 +120,7 @@ export class HopsworksHttp {
     this.#baseMs = options.retryBaseMs ?? 500
     this.#maxMs = options.retryMaxMs ?? 15_000
     this.#signal = options.signal
-    this.#got = got.extend({
+    this.#gotOptions = {
       headers: { authorization: `ApiKey ${config.apiKey}`, accept: 'application/json', 'user-agent': 'prostate-etl' },
       timeout: { request: this.#timeoutMs },
       retry: { limit: 0 },
@@ -131,7 +133,12 @@ export class HopsworksHttp {
           (error) => Object.assign(new Error(redact(error.message)), { code: error.code }),
         ],
       },
-    })
+    }
+  }
+
+  #client(): Promise<Got> {
+    this.#got ??= import('got').then((m) => m.default.extend(this.#gotOptions))
+    return this.#got
   }
 
   /** The per-call timeout, ms. */
@@ -176,7 +183,8 @@ export class HopsworksHttp {
 
   async #once(call: Call): Promise<Reply> {
     if (this.#signal?.aborted) throw new EtlError('ETL_ABORTED', `Hopsworks ${call.method} ${this.pathOf(call)}: cancelled`)
-    const res = await this.#got(this.config.apiUrl + this.pathOf(call), {
+    const got = await this.#client()
+    const res = await got(this.config.apiUrl + this.pathOf(call), {
       method: call.method,
       ...(call.searchParams ? { searchParams: call.searchParams as Record<string, string | number | boolean> } : {}),
       ...(call.json !== undefined ? { json: call.json } : {}),
