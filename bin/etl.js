@@ -3,6 +3,19 @@
 // SIGINT/SIGTERM abort the run (nothing is committed); a second signal exits at once.
 import { existsSync } from 'node:fs'
 
+// V8 grows its young generation to 2 x 64 MB when a process allocates as fast as a run does; 8 MB semi-spaces cost
+// no measurable speed here and keep a 1M-row run near 170 MB instead of 300. The flag only works at start-up, so the
+// command restarts itself with it (process.execve: same pid, no second process; Node >= 22.15). Skipped when the
+// flag is already given (NODE_OPTIONS or node's own flags) or ETL_NO_REEXEC is set.
+const SEMI = '--max-semi-space-size'
+if (typeof process.execve === 'function' && !process.env.ETL_NO_REEXEC && !process.execArgv.some((a) => a.startsWith(SEMI)) && !(process.env.NODE_OPTIONS ?? '').includes(SEMI)) {
+  try {
+    process.execve(process.execPath, [process.execPath, `${SEMI}=8`, ...process.execArgv, ...process.argv.slice(1)], process.env)
+  } catch {
+    // not allowed here (e.g. a worker thread): run as we are
+  }
+}
+
 const compiled = new URL('../dist/cli/main.js', import.meta.url)
 const { main } = await import(existsSync(compiled) ? compiled.href : new URL('../lib/cli/main.ts', import.meta.url).href)
 

@@ -15,6 +15,14 @@ import { createReadStream } from 'node:fs'
 import { open, stat, type FileHandle } from 'node:fs/promises'
 import { EtlError } from '../errors.ts'
 
+/**
+ * Bytes per read or write buffer of the merge. Each is allocated afresh per
+ * file and freed only when the garbage collector runs, which a small heap
+ * seldom does: 16 buckets x a few 1 MiB buffers showed as 30 MB of RSS at the
+ * end of a run. 256 KiB reads as fast for sequential files.
+ */
+const IO_BUFFER = 256 * 1024
+
 /** FNV-1a, 32 bits: a stable bucket for a key string. */
 export function bucketOf(key: string, buckets: number): number {
   let h = 0x811c9dc5
@@ -69,7 +77,7 @@ export function keyLine(key: string): string {
 async function eachLine(path: string, on: (buf: Buffer, start: number, end: number, n: number) => void): Promise<number> {
   const file = await open(path, 'r')
   try {
-    let buf = Buffer.allocUnsafe(1 << 20)
+    let buf = Buffer.allocUnsafe(IO_BUFFER)
     let have = 0
     let n = 0
     for (;;) {
@@ -188,7 +196,7 @@ async function eachRecord(path: string, keyIdx: readonly number[], skipHeader: b
   let tail = ''
   let header = skipHeader
   const pending: [string, string][] = []
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: IO_BUFFER })) {
     const text = tail + (chunk as string)
     const used = scanRecords(text, keyIdx, (k, raw) => {
       if (header) header = false
@@ -212,7 +220,7 @@ class Out {
   async write(s: string): Promise<void> {
     this.#buf.push(s)
     this.#len += s.length
-    if (this.#len >= 1 << 20) await this.flush()
+    if (this.#len >= IO_BUFFER) await this.flush()
   }
   async flush(): Promise<void> {
     if (!this.#len) return
@@ -254,7 +262,7 @@ export function keyHash(key: string): number {
 async function appendFile(out: FileHandle, path: string): Promise<void> {
   const input = await open(path, 'r')
   try {
-    const buf = Buffer.allocUnsafe(1 << 20)
+    const buf = Buffer.allocUnsafe(IO_BUFFER)
     for (;;) {
       const { bytesRead } = await input.read(buf, 0, buf.length, null)
       if (bytesRead === 0) return
