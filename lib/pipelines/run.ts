@@ -125,19 +125,19 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
 export async function runOnePass(deps: RunDeps, ctx: FlowContext): Promise<RunSummary> {
   const { settings } = deps
   const retry = { retries: settings.retries, retryDelaySeconds: settings.retryDelay }
+  const metaSuite = await readSuite(settings.metaSuitePath) // a bad meta suite is an error before any row moves
   const streamTask = task({ name: 'stream', ...retry }, (_: undefined, tctx) => stageAll(deps, ctx, tctx.signal))
   const staged = await streamTask(undefined, { signal: ctx.signal })
-  return finishRun(deps, ctx, staged)
+  return finishRun(deps, ctx, staged, metaSuite)
 }
 
 /**
  * What follows the staging of a run, however it was staged (one pass here, or
  * partitions merged by lib/scale): meta-validation, the gate, and the commit.
  */
-export async function finishRun(deps: Pick<RunDeps, 'settings' | 'warn'>, ctx: FlowContext, staged: Staged): Promise<RunSummary> {
+export async function finishRun(deps: Pick<RunDeps, 'settings' | 'warn'>, ctx: FlowContext, staged: Staged, metaSuite: Suite): Promise<RunSummary> {
   const { settings } = deps
   const metaTask = task({ name: 'meta-validate' }, async () => {
-    const metaSuite = await readSuite(settings.metaSuitePath)
     const started = Date.now()
     const result = metaValidate({ validation: staged.validation.result, declared: staged.suite, counts: staged.counts, metaSuite })
     const files = await writeValidationFiles(settings.dataDir, result, 'meta_extract')

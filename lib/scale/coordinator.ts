@@ -185,6 +185,7 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
   const queue = await openQueue(deps.queue, { onError: (err) => deps.warn?.(`queue: ${err.message}`) })
   try {
     const outputs = await runJobs(queue, jobs, deps, signal)
+    const partitioned = Date.now()
     const files = jobs.map((j) => partFiles(parts, j.index))
 
     // One suite result: the partitions' states merged in key order.
@@ -204,9 +205,8 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
     // Stage the rows in the sink, as the one-pass run does; the gate decides later.
     sink = await openSink({ settings, columns: (await readSidecar(transformedFile)).columns, signal, validation: () => ({ suite, result }) })
     const atSink = counter()
-    await pipeline(csvSource(transformedFile, { batchSize: settings.batchSize }), atSink, sink.writable, { signal })
+    await pipeline(csvSource(transformedFile, { batchSize: settings.batchSize, trustedLines: true }), atSink, sink.writable, { signal })
 
-    const now = Date.now()
     const validation: ValidationStageSummary = {
       success: result.success, statistics: result.statistics, rows: total((o) => o.validated), invalidRows: total((o) => o.invalid),
       quarantinedRows: total((o) => o.quarantined), result, files: Object.values(validationFiles), durationMs: staging - started,
@@ -221,7 +221,7 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
     const partitions: PartitionsSummary = {
       key: plan.key.column,
       ranges: outputs.map((o) => ({ index: o.index, range: describeRange(plan.ranges[o.index]!), rows: o.extracted, attempts: o.attempt + 1, durationMs: o.durationMs })),
-      durationMs: now - started,
+      durationMs: partitioned - started,
     }
     ctx.summarize('partitions', partitions)
     ctx.summarize('extract', { source: describeSource(settings.source), rows: counts.extracted, columns: extracted.columns, file: join(settings.dataDir, STAGE_FILES.extracted), durationMs: staging - started })
@@ -241,7 +241,8 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
 
 /** The partitioned ETL as a flow function body: partitions, then the one-pass run's meta-validation, gate and commit. */
 export async function runPartitioned(deps: PartitionedDeps, ctx: FlowContext): Promise<RunSummary> {
+  const metaSuite = await readSuite(deps.settings.metaSuitePath) // a bad meta suite is an error before any job is sent
   const partitionsTask = task({ name: 'partitions' }, (_: undefined, tctx) => stagePartitions(deps, ctx, tctx.signal))
   const staged = await partitionsTask(undefined, { signal: ctx.signal })
-  return finishRun(deps, ctx, staged)
+  return finishRun(deps, ctx, staged, metaSuite)
 }

@@ -185,7 +185,7 @@ const ROWS: readonly Row[] = [
     code: 'ETL_EXPECTATION', exit: 1, says: 'expectation #0 (expect_column_values_to_be_between): min_value (80) cannot be greater than max_value (41)',
     run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('min-over-max-raise.json')]) },
   { n: 31, input: 'a meta suite with an unknown expectation type', command: 'etl run --table ages --suite test/cli/bad-inputs/ages.json --meta-suite test/cli/bad-inputs/meta-unknown-type.json',
-    code: 'ETL_SUITE', exit: 2, says: 'unknown expectation type "expect_meta_to_be_magic"', absent: [],
+    code: 'ETL_SUITE', exit: 2, says: 'unknown expectation type "expect_meta_to_be_magic"',
     run: (s) => s.etl(['run', ...ages, '--meta-suite', fx('meta-unknown-type.json')]) },
 
   // ── table names ──
@@ -331,6 +331,9 @@ const ROWS: readonly Row[] = [
       t.equal(s.hw.rows('schema_clash', 1).length, 10, 'the feature group holds the first run only')
       t.notOk(Object.keys(s.hw.rows('schema_clash', 1)[0] ?? {}).includes('note'), 'no column of the refused data')
     } },
+  { n: 59, input: 'a value that is not a number in an integer column of a stage CSV', command: 'etl transform --input test/cli/bad-inputs/not-a-number.csv', code: 'ETL_INPUT', exit: 2,
+    says: 'column age is not valid int4: "forty"',
+    run: (s) => s.etl(['transform', '--input', fx('not-a-number.csv')]) },
 ]
 
 // ───────────────────────────────── the run ─────────────────────────────────
