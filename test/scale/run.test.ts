@@ -226,12 +226,18 @@ t.test('SIGTERM on the coordinator: Cancelled, its queued jobs cancelled, no par
   let sent = false
   const r = await runEtl(['run', '--table', 'scaled', '--partitions', '2', '--id', 'derived', '--key', 'id', '--data-dir', 'data'], {
     cwd: s.cwd, env: s.env,
-    onSpawn: (child) => child.stderr!.on('data', (d: Buffer) => {
-      if (!sent && /partitions: 0\/2 done/.test(String(d))) {
-        sent = true
-        child.kill('SIGTERM')
-      }
-    }),
+    onSpawn: (child) => {
+      let err = ''
+      const stop = setTimeout(() => child.kill('SIGKILL'), 60_000) // never wait forever for a line that did not come
+      child.on('close', () => clearTimeout(stop))
+      child.stderr!.on('data', (d: Buffer) => {
+        err += String(d)
+        if (!sent && /partitions: 0\/2 done/.test(err)) {
+          sent = true
+          child.kill('SIGTERM')
+        }
+      })
+    },
   })
   t.ok(sent, 'the coordinator was waiting for workers')
   t.equal(r.code, 1, r.stderr)
