@@ -17,6 +17,7 @@
  */
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { csvSource } from '../csv/read.ts'
@@ -118,10 +119,7 @@ async function runJobs(queue: Queue, jobs: readonly PartitionJob[], deps: Partit
       hinted = true
       deps.warn?.(`no worker has taken a partition yet: start \`etl worker\` where the queue (schema ${queue.settings.schema}), the source database and the data folder ${jobs[0]!.parts} are reachable`)
     }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, pollMs)
-      signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
-    })
+    await sleep(pollMs, undefined, { signal }).catch(() => {}) // an abort ends the wait; the loop's first line throws
   }
 }
 
