@@ -30,7 +30,8 @@ import type { Batch, Column } from '../types.ts'
 import { csvHeader, formatLines } from '../csv/format.ts'
 import { plainLines } from '../csv/lines.ts'
 import { assertSameSchema, featureGroupDto, type FeatureGroupDto, type FeatureGroupOptions } from './feature-group.ts'
-import { bucketOf, keyLine, keyOf, mergeBucket, recordKeyOf, syncFiles } from './local-merge.ts'
+import { bucketOf, keyLine, keyOf, mergeBucket, recordKeyOf } from './local-merge.ts'
+import { syncFiles } from './store-files.ts'
 import type { LoadSummary, StagedSink } from './sink.ts'
 
 export interface LocalSinkOptions {

@@ -21,7 +21,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { csvSource } from '../csv/read.ts'
-import { readSidecar } from '../csv/schema.ts'
 import { EtlError } from '../errors.ts'
 import { compile } from '../expectations/engine.ts'
 import { columnStatsFromPg, prepassColumns } from '../expectations/prepass.ts'
@@ -201,7 +200,7 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
     const staging = Date.now()
 
     // Stage the rows in the sink, as the one-pass run does; the gate decides later.
-    sink = await openSink({ settings, columns: (await readSidecar(transformedFile)).columns, signal, validation: () => ({ suite, result }) })
+    sink = await openSink({ settings, columns: transformed.columns, signal, validation: () => ({ suite, result }) })
     const atSink = counter()
     await pipeline(csvSource(transformedFile, { batchSize: settings.batchSize, trustedLines: true }), atSink, sink.writable, { signal })
 

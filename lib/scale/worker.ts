@@ -91,7 +91,6 @@ export async function runPartition(job: PartitionJob, db: DbConfig, options: { r
   const validator = validate({ suite: job.suite, policy: job.invalidRows, quarantine, stats: job.stats, meta: { run_id: job.runId, partition: job.index } })
   const { runTime, ...transform } = job.transform
   const stamper = stamp({ ...transform, runTime: new Date(runTime) })
-  let extracted = 0
   try {
     await pipeline(
       source,
@@ -103,8 +102,7 @@ export async function runPartition(job: PartitionJob, db: DbConfig, options: { r
         objectMode: true,
         highWaterMark: 2,
         write(_batch, _e, cb) {
-          extracted = source.rowCount
-          options.onRows?.(extracted)
+          options.onRows?.(source.rowCount)
           cb()
         },
       }),

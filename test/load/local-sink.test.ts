@@ -122,7 +122,7 @@ t.test('another version is another folder', async (t) => {
 })
 
 t.test('scanRecords: record ends and key fields of RFC 4180 text', async (t) => {
-  const { scanRecords } = await import('../../lib/load/local-merge.ts')
+  const { scanRecords } = await import('../../lib/load/store-files.ts')
   const seen: [string, string][] = []
   const text = 'a,"x\n,""y""",1\r\n"b""q",,2\nc,"unfinished\n'
   const tail = scanRecords(text, [0, 2], (k, raw) => void seen.push([k, raw]))
