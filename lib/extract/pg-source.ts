@@ -17,7 +17,9 @@ import pg from 'pg'
 import QueryStream from 'pg-query-stream'
 import { EtlError, invalidOption } from '../errors.ts'
 import type { Batch, Column, Row } from '../types.ts'
+import { keepLines } from '../csv/lines.ts'
 import { connect, type DbConfig } from './connect.ts'
+import { FLOAT_TEXT_SQL, hasFloatColumns, rawLineMaker } from './raw-lines.ts'
 import { qualifiedName, sourceSql, type SourceSpec } from './relation.ts'
 import { builtinTypeNames, typeParsers } from './types.ts'
 
@@ -29,6 +31,13 @@ export interface PgSourceOptions {
   readonly batchSize?: number
   /** Aborting destroys the stream (and closes the cursor). */
   readonly signal?: AbortSignal
+  /**
+   * Keep each batch's CSV lines beside it (lib/csv/lines.ts), made from the
+   * text PostgreSQL sent rather than formatted from the parsed values
+   * (raw-lines.ts): a later csvTee / transform / sink reuses them. Only for a
+   * pipeline in which no stage changes a row in place. Default false.
+   */
+  readonly keepLines?: boolean
 }
 
 export type PgSourceDb = string | DbConfig | pg.Pool | pg.Client
@@ -43,6 +52,13 @@ export interface PgSource extends Readable {
 interface Cursor {
   read(n: number, cb: (err: Error | undefined, rows: Row[]) => void): void
   close(cb: (err?: Error) => void): void
+  /** The rows of the fetch under way (pg-cursor's internal). */
+  _rows?: Row[] | null
+}
+
+/** What pg's client calls with each DataRow message (the QueryStream hands it to its cursor, which parses it into `_rows`). */
+interface DataRowHandler {
+  handleDataRow?: (msg: { fields: (string | null)[] }) => void
 }
 
 interface Held {
@@ -106,6 +122,7 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
   let sentFirst = false
   let rowCount = 0
   let lost = false // the connection died: closing the cursor would wait forever
+  let lines: string[] | undefined // the CSV lines of the rows of the fetch under way (options.keepLines)
   const ready = Promise.withResolvers<readonly Column[]>()
   ready.promise.catch(() => {})
 
@@ -129,6 +146,10 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
         } else {
           sentFirst = true
           rowCount += rows.length
+          if (lines) {
+            if (lines.length === rows.length) keepLines(rows, lines, columns)
+            lines = []
+          }
           stream.push({ columns, rows } satisfies Batch)
           if (rows.length < batchSize) stream.push(null)
         }
@@ -176,11 +197,27 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
     const described = await client.query({ text: `SELECT * FROM (${text}) AS etl_source LIMIT 0`, values })
     const resolved = await columnsOf(client, described.fields)
     columns = Object.freeze(resolved.columns)
+    // Asked before the cursor opens: a query sent while the cursor holds the connection would wait for it to end.
+    const floatsOk = options.keepLines && hasFloatColumns(columns) ? (await client.query<{ ok: boolean }>(FLOAT_TEXT_SQL)).rows[0]?.ok === true : false
     const qs = new QueryStream(text, values, { rowMode: 'array', types: typeParsers(resolved.names) })
-    client.query(qs)
     cursor = qs.cursor as Cursor
+    if (options.keepLines) keepRawLines(qs as unknown as DataRowHandler, cursor, floatsOk)
+    client.query(qs)
     stream.emit('columns', columns)
     ready.resolve(columns)
+  }
+
+  /** Makes each row's line as its DataRow message is parsed (skipped if pg-cursor's internals are not as expected). */
+  function keepRawLines(qs: DataRowHandler, c: Cursor, floatsOk: boolean): void {
+    const parse = qs.handleDataRow
+    if (typeof parse !== 'function' || !('_rows' in c)) return
+    const make = rawLineMaker(columns, floatsOk)
+    lines = []
+    qs.handleDataRow = (msg) => {
+      parse(msg)
+      const rows = c._rows!
+      lines!.push(make(msg.fields, rows[rows.length - 1]!))
+    }
   }
 
   Object.defineProperty(stream, 'columns', { value: ready.promise })

@@ -28,7 +28,7 @@ export interface ExtractSummary {
 
 export async function extractToCsv(options: ExtractOptions): Promise<ExtractSummary> {
   const file = join(options.dataDir, EXTRACTED_CSV)
-  const source = pgSource(options.db, options.source, { batchSize: options.batchSize, signal: options.signal })
+  const source = pgSource(options.db, options.source, { batchSize: options.batchSize, signal: options.signal, keepLines: true })
   const sink = csvSink(file)
   if (options.onBatch) source.on('data', () => options.onBatch?.(source.rowCount))
   await pipeline(source, sink, { signal: options.signal })

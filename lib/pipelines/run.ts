@@ -60,7 +60,7 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
   const { settings, db } = deps
   const suite = await readSuite(settings.suitePath)
   const started = Date.now()
-  const source = pgSource(db, settings.source, { batchSize: settings.batchSize, signal })
+  const source = pgSource(db, settings.source, { batchSize: settings.batchSize, signal, keepLines: true })
   source.once('error', () => {}) // an opening error comes through `columns`, awaited next; later ones through pipeline()
   let columns
   try {

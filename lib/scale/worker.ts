@@ -86,7 +86,7 @@ export async function runPartition(job: PartitionJob, db: DbConfig, options: { r
   } catch (err) {
     throw new EtlError('ETL_DATA_DIR', `cannot make the part folder ${files.dir} (was the run given up?): ${(err as Error).message}`, { cause: err })
   }
-  const source = pgSource(db, job.source, { batchSize: job.batchSize, ...(options.signal ? { signal: options.signal } : {}) })
+  const source = pgSource(db, job.source, { batchSize: job.batchSize, keepLines: true, ...(options.signal ? { signal: options.signal } : {}) })
   const quarantine = job.invalidRows === 'quarantine' ? quarantineCsv(files.quarantine) : undefined
   const validator = validate({ suite: job.suite, policy: job.invalidRows, quarantine, stats: job.stats, meta: { run_id: job.runId, partition: job.index } })
   const { runTime, ...transform } = job.transform
@@ -94,7 +94,7 @@ export async function runPartition(job: PartitionJob, db: DbConfig, options: { r
   try {
     await pipeline(
       source,
-      csvTee(files.extracted),
+      csvTee(files.extracted, { keepLines: true }),
       validator,
       stamper,
       csvTee(files.transformed, { sidecar: () => ({ dropped: stamper.counts.dropped }) }),

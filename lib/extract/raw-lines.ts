@@ -1,0 +1,104 @@
+/**
+ * CSV lines built from the text PostgreSQL sent, not from the parsed values.
+ *
+ * Turning a double back into text is the most costly step of a run (about
+ * 0.2 µs a value, ../shared/perf/ANCHORS.md); PostgreSQL has already sent that
+ * text. A line built here is exactly the line formatRow(row, jsonFlags(columns))
+ * would write from the parsed row, column kind by column kind:
+ *
+ * | kind  | types                              | field                                                     |
+ * | ----- | ---------------------------------- | --------------------------------------------------------- |
+ * | raw   | int2, int4, int8                   | the text as sent (canonical: String(Number(t)) === t, and |
+ * |       |                                    | an int8 past 2^53 stays the text)                         |
+ * | float | float4, float8                     | the text, unless it has an exponent or is `-0`: then the  |
+ * |       |                                    | parsed number is formatted                                |
+ * | text  | types read as their text (text,    | the text, quoted as csvField quotes it                    |
+ * |       | varchar, uuid, date, ...)          |                                                           |
+ * | bool  | bool                               | `true` / `false`                                          |
+ * | value | everything else (numeric, json,    | the parsed value, formatted as formatRow does             |
+ * |       | timestamps, arrays)                |                                                           |
+ *
+ * Why the float text is the number's own text: since PostgreSQL 12 a positive
+ * extra_float_digits (the default, 1) writes the shortest text that reads back
+ * as the same double, which is also what JavaScript's String() writes; both
+ * write plain decimals in the range where PostgreSQL does not use an exponent.
+ * With extra_float_digits <= 0 the text has at most 15 significant digits, and
+ * such a decimal is the shortest text of the double it reads as. Only
+ * PostgreSQL before 12 with a positive extra_float_digits writes 16-17 digits
+ * that are not the shortest: `floatTextIsShortest` says when the float kind
+ * may be used (else floats are formatted, as before).
+ */
+import { csvField } from '../csv/format.ts'
+import type { Column, Row } from '../types.ts'
+import { parserFor } from './types.ts'
+
+const RAW = 0
+const FLOAT = 1
+const TEXT = 2
+const BOOL = 3
+const VALUE = 4
+
+const identity = parserFor('text')
+const isJsonType = (type: string): boolean => type === 'json' || type === 'jsonb' || type.startsWith('_')
+
+function kindOf(type: string, floatsOk: boolean): number {
+  switch (type) {
+    case 'int2': case 'int4': case 'int8':
+      return RAW
+    case 'float4': case 'float8':
+      return floatsOk ? FLOAT : VALUE
+    case 'bool':
+      return BOOL
+    default:
+      return parserFor(type) === identity && !isJsonType(type) ? TEXT : VALUE
+  }
+}
+
+const needsQuote = /[",\r\n]/
+
+/** A function that makes the CSV line of one data row from its fields (PostgreSQL's text, null for NULL) and its parsed row. */
+export type RawLineMaker = (fields: (string | null)[], row: Row) => string
+
+/**
+ * The line maker for `columns`. `floatsOk`: the server's float text is the
+ * shortest (floatTextIsShortest). Fields are rewritten in place: the caller
+ * gives an array it owns.
+ */
+export function rawLineMaker(columns: readonly Column[], floatsOk: boolean): RawLineMaker {
+  const n = columns.length
+  const kinds = columns.map((c) => kindOf(c.type, floatsOk))
+  const json = columns.map((c) => isJsonType(c.type))
+  return (fields, row) => {
+    for (let i = 0; i < n; i++) {
+      const f = fields[i]
+      if (f === null || f === undefined) continue
+      switch (kinds[i]) {
+        case RAW:
+          break
+        case FLOAT:
+          // PostgreSQL writes exponents as e+NN / e-NN; -0 is written "0" by String().
+          if (f.indexOf('e') !== -1 || f === '-0') fields[i] = String(row[i])
+          break
+        case TEXT:
+          if (f === '' || needsQuote.test(f)) fields[i] = csvField(f)
+          break
+        case BOOL:
+          fields[i] = row[i] ? 'true' : 'false'
+          break
+        default: {
+          const v = row[i]
+          fields[i] = json[i] && typeof v !== 'object' ? csvField(JSON.stringify(v)) : csvField(v)
+        }
+      }
+    }
+    return fields.join(',')
+  }
+}
+
+/** SQL that says whether this server's float text is the shortest round-trip text (see the header). */
+export const FLOAT_TEXT_SQL = "SELECT current_setting('server_version_num')::int >= 120000 OR current_setting('extra_float_digits')::int <= 0 AS ok"
+
+/** Whether some column is float4/float8 (only then is FLOAT_TEXT_SQL worth a round trip). */
+export function hasFloatColumns(columns: readonly Column[]): boolean {
+  return columns.some((c) => c.type === 'float4' || c.type === 'float8')
+}
