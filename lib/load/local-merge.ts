@@ -6,15 +6,17 @@
  * bucket i reads the new keys as sorted 8-byte hashes, streams the old bucket
  * file keeping the rows whose key has no new row, then appends the new
  * records: copied as they are when no key repeats (the usual case), else the
- * last row of each key at the place of its first. Reading and writing the
- * files themselves is store-files.ts.
+ * last row of each key at the place of its first. A bucket that is new (no
+ * old file) and whose keys do not repeat is the staged file itself: it is
+ * renamed, not copied. Reading and writing the files themselves is
+ * store-files.ts.
  *
  * Memory: 8 bytes per new key of one bucket (~1/16 of the load's keys), and
  * strings only where hashes meet; never the rows.
  */
-import { open } from 'node:fs/promises'
+import { open, rename } from 'node:fs/promises'
 import { EtlError } from '../errors.ts'
-import { appendFile, eachLine, eachRaw, eachRecord, exists, Out } from './store-files.ts'
+import { appendFile, eachLine, eachRaw, eachRecord, exists, Out, syncFiles } from './store-files.ts'
 
 /** FNV-1a, 32 bits: a stable bucket for a key string. */
 export function bucketOf(key: string, buckets: number): number {
@@ -135,8 +137,10 @@ const SMALL_BUCKET = 50_000
 /**
  * Writes `out` = header + (old rows whose key has no new row) + (new rows,
  * last one per key, at the place of the key's first). `incoming` holds
- * header-less records and `keys` their keys (keyLine per record); `old` is a
- * bucket file with its header (any may be missing). Resolves to the row count.
+ * `header` and then the new records, `keys` their keys (keyLine per record);
+ * `old` is a bucket file with its header (any may be missing). When there is
+ * no `old` and no key repeats, `incoming` is renamed to `out`. Resolves to
+ * the row count.
  * `sync` (default true): fsync `out` before resolving; false leaves that to
  * the caller (the local sink syncs all buckets at once, in parallel).
  *
@@ -186,6 +190,11 @@ export async function mergeBucket(incoming: string, keys: string, old: string, o
     }
   }
 
+  if (fresh && !hasOld && !lastOf.size) {
+    await rename(incoming, out)
+    if (options.sync !== false) await syncFiles([out])
+    return fresh
+  }
   const file = await open(out, 'w')
   try {
     const o = new Out(file)
@@ -213,15 +222,15 @@ export async function mergeBucket(incoming: string, keys: string, old: string, o
     }
     if (fresh && !lastOf.size) {
       await o.flush()
-      await appendFile(file, incoming)
+      await appendFile(file, incoming, Buffer.byteLength(header))
       rows += fresh
     } else if (fresh) {
       // Some key repeats within the load: its last row wins, at the place of its first (as a Map's set() keeps it).
       const lasts = new Set(lastOf.values())
       const lastRaw = new Map<number, string>()
-      await eachRaw(incoming, (raw, n) => void (lasts.has(n) && lastRaw.set(n, raw)))
+      await eachRaw(incoming, true, (raw, n) => void (lasts.has(n) && lastRaw.set(n, raw)))
       let records = 0
-      await eachRaw(incoming, async (raw, n) => {
+      await eachRaw(incoming, true, async (raw, n) => {
         records++
         if (skip.has(n)) return
         const last = lastOf.get(n)

@@ -14,9 +14,10 @@
  * abort() removes the staging folder; the feature group stays as it was.
  *
  * Cost of the upsert: commit() rewrites every bucket file (old and new rows
- * streamed, never all in memory), one bucket at a time, holding 8 bytes per
- * new key of that bucket (local-merge.ts). Staging writes each bucket's keys
- * beside its rows, so the merge never parses the new rows.
+ * streamed, never all in memory), four buckets at a time, holding 8 bytes per
+ * new key of those buckets (local-merge.ts). Staging writes each bucket's keys
+ * beside its rows, so the merge never parses the new rows; a staged bucket
+ * file starts with the header, so a new bucket is renamed into place.
  * Staging buffers each bucket's lines up to ~64 KiB before writing them (one
  * write per bucket and batch costed ~16 writes a batch); rows that come with
  * their CSV lines (lib/csv/lines.ts) are not formatted again.
@@ -70,6 +71,9 @@ async function readJson(path: string): Promise<unknown> {
 const partName = (i: number): string => `part-${String(i).padStart(3, '0')}.csv`
 const keysName = (i: number): string => `keys-${String(i).padStart(3, '0')}.txt`
 
+/** Buckets merged at once by commit(). */
+const MERGE_CONCURRENCY = 4
+
 /** Characters of lines a bucket gathers before they are written. */
 const FLUSH_CHARS = 64 * 1024
 
@@ -111,6 +115,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
   let rows = 0
   let state: 'open' | 'staged' | 'committing' | 'committed' | 'aborted' = 'open'
   let checked: readonly Column[] | undefined
+  const header = csvHeader(options.columns) // the first line of every bucket file, staged ones too (a new bucket is renamed into place)
   const names = options.columns.map((c) => c.name).join(',')
   const what = (): string => primaryKey.join(', ')
 
@@ -121,9 +126,10 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
     textBuf[i] = []
     keyBuf[i] = []
     bufChars[i] = 0
+    const first = !files[i]
     files[i] ??= await open(join(staging, 'incoming', partName(i)), 'w')
     keyFiles[i] ??= await open(join(staging, 'incoming', keysName(i)), 'w')
-    await files[i]!.write(texts.join(''))
+    await files[i]!.write(first ? header + texts.join('') : texts.join(''))
     await keyFiles[i]!.write(keys.join(''))
   }
 
@@ -193,13 +199,19 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
     const out = join(staging, 'out')
     try {
       await mkdir(out)
-      const header = csvHeader(options.columns)
-      let total = 0
-      const merged: string[] = []
-      for (let i = 0; i < buckets; i++) {
-        merged.push(join(out, partName(i)))
-        total += await mergeBucket(join(staging, 'incoming', partName(i)), join(staging, 'incoming', keysName(i)), join(location, partName(i)), merged[i]!, header, keyIdx, { sync: false })
+      const merged = Array.from({ length: buckets }, (_, i) => join(out, partName(i)))
+      // A few buckets at a time: one bucket's reads and writes wait on the disk while another's keys are hashed.
+      let next = 0
+      const mergeSome = async (): Promise<number> => {
+        let rows = 0
+        for (let i = next++; i < buckets; i = next++)
+          rows += await mergeBucket(join(staging, 'incoming', partName(i)), join(staging, 'incoming', keysName(i)), join(location, partName(i)), merged[i]!, header, keyIdx, { sync: false })
+        return rows
       }
+      const settled = await Promise.allSettled(Array.from({ length: Math.min(MERGE_CONCURRENCY, buckets) }, mergeSome))
+      const failed = settled.find((s) => s.status === 'rejected')
+      if (failed) throw failed.reason
+      const total = settled.reduce((sum, s) => sum + (s.status === 'fulfilled' ? s.value : 0), 0)
       // Durable before the rename, as before; synced together rather than one bucket after the other.
       await syncFiles(merged)
       const manifest: Manifest = { format: 1, primaryKey, buckets, rows: total, loads: [...(existing?.loads ?? []), { at: new Date().toISOString(), rows }] }

@@ -148,23 +148,25 @@ export class Out {
   }
 }
 
-/** Streams the records of a file without reading their keys (`n` counts from 0). */
-export async function eachRaw(path: string, on: (raw: string, n: number) => void | Promise<void>): Promise<void> {
+/** Streams the records of a file without reading their keys (`n` counts from 0; the header, when skipped, is not counted). */
+export async function eachRaw(path: string, skipHeader: boolean, on: (raw: string, n: number) => void | Promise<void>): Promise<void> {
   let n = 0
-  return eachRecord(path, [], false, (_k, raw) => on(raw, n++))
+  return eachRecord(path, [], skipHeader, (_k, raw) => on(raw, n++))
 }
 
 /**
- * Appends the whole of file `path` to `out`, through one reused buffer: a
- * stream would allocate a new 1 MiB buffer per chunk, freed only when the
- * garbage collector gets round to it (tens of MB of RSS on a big bucket).
+ * Appends file `path` from byte `from` (default 0) to `out`, through one
+ * reused buffer: a stream would allocate a new 1 MiB buffer per chunk, freed
+ * only when the garbage collector gets round to it (tens of MB of RSS on a
+ * big bucket).
  */
-export async function appendFile(out: FileHandle, path: string): Promise<void> {
+export async function appendFile(out: FileHandle, path: string, from = 0): Promise<void> {
   const input = await open(path, 'r')
   try {
     const buf = Buffer.allocUnsafe(IO_BUFFER)
-    for (;;) {
-      const { bytesRead } = await input.read(buf, 0, buf.length, null)
+    for (let at = from; ; ) {
+      const { bytesRead } = await input.read(buf, 0, buf.length, at)
+      at += bytesRead
       if (bytesRead === 0) return
       await out.write(buf, 0, bytesRead)
     }
