@@ -1,10 +1,15 @@
 /**
- * pgSource: rows leaving PostgreSQL through a server-side cursor (pg-query-stream),
- * as an object stream of batches.
+ * pgSource: rows leaving PostgreSQL as an object stream of batches, through
+ * COPY ... TO STDOUT (csv) or a server-side cursor (pg-query-stream).
  *
- *     db (url | config | Pool | Client) --connect--> describe (LIMIT 0) --> cursor
- *         --read(batchSize)--> { columns, rows: Row[] } --push--> ...
+ *     db (url | config | Pool | Client) --connect--> describe (LIMIT 0) --> COPY (csv bytes) --> CopyRows
+ *                                                                        \-> cursor --read(batchSize)--> rows
+ *         --> { columns, rows: Row[] } --push--> ...
  *
+ * - COPY is twice as fast (copy-rows.ts): it is used when the source has no
+ *   bound values and the connection is ours or a pool's (stopping a COPY early
+ *   means closing its connection, which a caller's own Client must not see).
+ *   Otherwise, or with `via: 'cursor'`, the cursor. Both give the same rows.
  * - The columns (name and PostgreSQL type) are known before the first row: they
  *   come from a `LIMIT 0` describe of the source, which also turns an unknown
  *   table or a bad query into a coded error before any stage file is opened.
@@ -14,11 +19,13 @@
  */
 import { Readable } from 'node:stream'
 import pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
 import QueryStream from 'pg-query-stream'
 import { EtlError, invalidOption } from '../errors.ts'
 import type { Batch, Column, Row } from '../types.ts'
 import { keepLines } from '../csv/lines.ts'
 import { connect, type DbConfig } from './connect.ts'
+import { CopyRows } from './copy-rows.ts'
 import { FLOAT_TEXT_SQL, hasFloatColumns, rawLineMaker } from './raw-lines.ts'
 import { qualifiedName, sourceSql, type SourceSpec } from './relation.ts'
 import { builtinTypeNames, typeParsers } from './types.ts'
@@ -38,6 +45,8 @@ export interface PgSourceOptions {
    * pipeline in which no stage changes a row in place. Default false.
    */
   readonly keepLines?: boolean
+  /** `copy` (default: when the source has no bound values and `db` is not a pg.Client) or `cursor`. */
+  readonly via?: 'copy' | 'cursor'
 }
 
 export type PgSourceDb = string | DbConfig | pg.Pool | pg.Client
@@ -79,6 +88,21 @@ async function acquire(db: PgSourceDb): Promise<Held> {
 
 const lostCodes = new Set(['57P01', '57P02', '57P03', '08006', '08003', '08000', 'ECONNRESET', 'EPIPE'])
 
+/** The first `n` rows and lines of `reader` (taken out of it). */
+function take(reader: CopyRows, n: number): [Row[], string[]] {
+  const { rows, lines } = reader
+  if (rows.length === n) {
+    reader.rows = []
+    reader.lines = []
+    return [rows, lines]
+  }
+  reader.rows = rows.slice(n)
+  reader.lines = lines.slice(n)
+  rows.length = n
+  lines.length = n
+  return [rows, lines]
+}
+
 /** Maps an error from a query or a cursor read to a coded EtlError. */
 export function queryError(err: unknown, what: string): EtlError {
   if (err instanceof EtlError) return err
@@ -115,6 +139,8 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidOption('batchSize', 'a positive integer', batchSize)
   const { text, values } = sourceSql(spec)
   const what = 'table' in spec ? `table ${spec.table}` : 'the source query'
+  if (options.via !== undefined && options.via !== 'copy' && options.via !== 'cursor') throw invalidOption('via', '"copy" or "cursor"', options.via)
+  const viaCopy = options.via !== 'cursor' && values.length === 0 && !(db instanceof pg.Client)
 
   let held: Held | undefined
   let cursor: Cursor | undefined
@@ -123,6 +149,7 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
   let rowCount = 0
   let lost = false // the connection died: closing the cursor would wait forever
   let lines: string[] | undefined // the CSV lines of the rows of the fetch under way (options.keepLines)
+  let copy: { stream: Readable; rows: CopyRows; ended: boolean } | undefined
   const ready = Promise.withResolvers<readonly Column[]>()
   ready.promise.catch(() => {})
 
@@ -138,6 +165,10 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
       })
     },
     read() {
+      if (copy) {
+        copy.stream.resume()
+        return
+      }
       cursor!.read(batchSize, (err, rows) => {
         if (err) {
           stream.destroy(queryError(err, what))
@@ -164,7 +195,16 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
         release.then(() => cb(err), () => cb(err))
       }
       if (err instanceof EtlError && err.code === 'ETL_DB_CONNECTION_LOST') lost = true
-      if (cursor && !lost) {
+      if (copy && !copy.ended) {
+        // A COPY cannot be stopped but by closing its connection: released with an error, a pool's client is
+        // closed, and ending our own closes the socket of its active query.
+        copy.stream.destroy()
+        if (held) {
+          const release = held.release
+          held.release = () => release(err ?? new EtlError('ETL_ABORTED', 'the COPY was stopped before its end'))
+        }
+        done()
+      } else if (cursor && !lost) {
         const c = cursor
         cursor = undefined
         c.close((closeErr) => done(closeErr))
@@ -198,13 +238,63 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
     const resolved = await columnsOf(client, described.fields)
     columns = Object.freeze(resolved.columns)
     // Asked before the cursor opens: a query sent while the cursor holds the connection would wait for it to end.
-    const floatsOk = options.keepLines && hasFloatColumns(columns) ? (await client.query<{ ok: boolean }>(FLOAT_TEXT_SQL)).rows[0]?.ok === true : false
+    const floatsOk = (options.keepLines || viaCopy) && hasFloatColumns(columns) ? (await client.query<{ ok: boolean }>(FLOAT_TEXT_SQL)).rows[0]?.ok === true : false
+    if (viaCopy) {
+      startCopy(client, floatsOk)
+      stream.emit('columns', columns)
+      ready.resolve(columns)
+      return
+    }
     const qs = new QueryStream(text, values, { rowMode: 'array', types: typeParsers(resolved.names) })
     cursor = qs.cursor as Cursor
     if (options.keepLines) keepRawLines(qs as unknown as DataRowHandler, cursor, floatsOk)
     client.query(qs)
     stream.emit('columns', columns)
     ready.resolve(columns)
+  }
+
+  /** Streams the COPY output through CopyRows; the copy stream is paused while the batches wait (backpressure). */
+  function startCopy(client: pg.ClientBase, floatsOk: boolean): void {
+    const reader = new CopyRows(columns, floatsOk)
+    const source = client.query(copyTo(`COPY (SELECT * FROM (${text}) AS etl_source) TO STDOUT WITH (FORMAT csv)`)) as unknown as Readable
+    const c = { stream: source, rows: reader, ended: false }
+    copy = c
+    source.pause()
+    const send = (rows: Row[], lines: string[]): boolean => {
+      sentFirst = true
+      rowCount += rows.length
+      if (options.keepLines) keepLines(rows, lines, columns)
+      return stream.push({ columns, rows } satisfies Batch)
+    }
+    source.on('data', (chunk: Buffer) => {
+      try {
+        reader.push(chunk)
+      } catch (err) {
+        stream.destroy(err as Error)
+        return
+      }
+      let more = true
+      while (reader.rows.length >= batchSize) {
+        const [rows, lines] = take(reader, batchSize)
+        more = send(rows, lines)
+      }
+      if (!more) source.pause()
+    })
+    source.on('end', () => {
+      c.ended = true
+      try {
+        reader.end()
+      } catch (err) {
+        stream.destroy(err as Error)
+        return
+      }
+      if (reader.rows.length || !sentFirst) send(reader.rows, reader.lines)
+      stream.push(null)
+    })
+    source.on('error', (err: Error) => {
+      c.ended = true // the query failed: pg ends it (no COPY left to stop)
+      stream.destroy(queryError(err, what))
+    })
   }
 
   /** Makes each row's line as its DataRow message is parsed (skipped if pg-cursor's internals are not as expected). */

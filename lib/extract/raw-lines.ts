@@ -95,6 +95,18 @@ export function rawLineMaker(columns: readonly Column[], floatsOk: boolean): Raw
   }
 }
 
+/**
+ * Per column, how a field of PostgreSQL's own CSV line (COPY, copy-rows.ts) relates to ours: 0 the same text
+ * (integers; text, which PostgreSQL quotes as we do), 1 a float (the same unless it has an exponent or is -0),
+ * 2 written differently (booleans, timestamps, JSON, numeric, arrays...).
+ */
+export function lineKinds(columns: readonly Column[], floatsOk: boolean): Uint8Array {
+  return Uint8Array.from(columns, (c) => {
+    const k = kindOf(c.type, floatsOk)
+    return k === RAW || k === TEXT ? 0 : k === FLOAT ? 1 : 2
+  })
+}
+
 /** SQL that says whether this server's float text is the shortest round-trip text (see the header). */
 export const FLOAT_TEXT_SQL = "SELECT current_setting('server_version_num')::int >= 120000 OR current_setting('extra_float_digits')::int <= 0 AS ok"
 

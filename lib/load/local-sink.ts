@@ -77,6 +77,9 @@ const MERGE_CONCURRENCY = 4
 /** Characters of lines a bucket gathers before they are written. */
 const FLUSH_CHARS = 64 * 1024
 
+/** Characters of writes under way past which a batch waits for them (bounded memory on a slow disk). */
+const IN_FLIGHT_CHARS = 4 * 1024 * 1024
+
 /**
  * Prepares a local load. Throws ETL_INVALID_OPTION / ETL_COLUMN_NAME for bad
  * options or columns, ETL_SINK when the feature group exists with another
@@ -119,18 +122,40 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
   const names = options.columns.map((c) => c.name).join(',')
   const what = (): string => primaryKey.join(', ')
 
-  async function flushBucket(i: number): Promise<void> {
+  // Writes under way, chained per bucket (so a bucket's writes stay in order), and the characters they hold. A batch
+  // does not wait for them (one await per flush made the run wait on the disk ~0.4 ms a batch) unless they hold more
+  // than IN_FLIGHT_CHARS; the first failure is kept and thrown by the next write or by the end of the input.
+  const writing: Promise<void>[] = new Array<Promise<void>>(buckets).fill(Promise.resolve())
+  let inFlight = 0
+  let failure: unknown
+
+  function flushBucket(i: number): void {
     const texts = textBuf[i]!
     if (!texts.length) return
     const keys = keyBuf[i]!
+    const chars = bufChars[i]!
     textBuf[i] = []
     keyBuf[i] = []
     bufChars[i] = 0
-    const first = !files[i]
-    files[i] ??= await open(join(staging, 'incoming', partName(i)), 'w')
-    keyFiles[i] ??= await open(join(staging, 'incoming', keysName(i)), 'w')
-    await files[i]!.write(first ? header + texts.join('') : texts.join(''))
-    await keyFiles[i]!.write(keys.join(''))
+    inFlight += chars
+    const step = writing[i]!.then(async () => {
+      const first = !files[i]
+      files[i] ??= await open(join(staging, 'incoming', partName(i)), 'w')
+      keyFiles[i] ??= await open(join(staging, 'incoming', keysName(i)), 'w')
+      await Promise.all([files[i]!.write(first ? header + texts.join('') : texts.join('')), keyFiles[i]!.write(keys.join(''))])
+    }).finally(() => {
+      inFlight -= chars
+    })
+    step.catch((err: unknown) => {
+      failure ??= err
+    })
+    writing[i] = step
+  }
+
+  /** Waits for every write under way; throws the first failure. */
+  async function drain(): Promise<void> {
+    await Promise.allSettled(writing)
+    if (failure !== undefined) throw failure
   }
 
   async function writeBatch(batch: Batch): Promise<void> {
@@ -162,11 +187,13 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
       textBuf[i]!.push(text)
       bufChars[i]! += text.length
     }
-    for (let i = 0; i < buckets; i++) if (bufChars[i]! >= FLUSH_CHARS) await flushBucket(i)
+    for (let i = 0; i < buckets; i++) if (bufChars[i]! >= FLUSH_CHARS) flushBucket(i)
     rows += all.length
+    if (failure !== undefined || inFlight > IN_FLIGHT_CHARS) await drain()
   }
 
   async function closeFiles(): Promise<void> {
+    await Promise.allSettled(writing)
     await Promise.allSettled([...files, ...keyFiles].map((f) => f?.close()))
     files.fill(undefined)
     keyFiles.fill(undefined)
@@ -179,10 +206,8 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
       writeBatch(batch).then(() => cb(), (err: unknown) => cb(err instanceof EtlError ? err : new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err })))
     },
     final(cb) {
-      const flushAll = async (): Promise<void> => {
-        for (let i = 0; i < buckets; i++) await flushBucket(i)
-      }
-      flushAll().then(closeFiles).then(() => {
+      for (let i = 0; i < buckets; i++) flushBucket(i)
+      drain().then(closeFiles).then(() => {
         if (state === 'open') state = 'staged'
         cb()
       }, (err: unknown) => cb(err instanceof EtlError ? err : new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err })))

@@ -26,7 +26,7 @@ t.test('the connection killed mid-extract: exit 1, no complete-looking file, sto
         busy = true
         try {
           const { rows } = await db.client.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state <> 'idle'
-            AND query LIKE 'SELECT * FROM %prostate%' AND query NOT LIKE '%LIMIT 0%'`, [app])
+            AND (query LIKE 'SELECT * FROM %prostate%' OR query LIKE 'COPY (SELECT * FROM %prostate%') AND query NOT LIKE '%LIMIT 0%'`, [app])
           if (!rows.length) return
           await new Promise((resolve) => setTimeout(resolve, 200))
           for (const row of rows) killed += (await db.client.query('SELECT pg_terminate_backend($1) AS ok', [row.pid])).rows[0].ok ? 1 : 0
