@@ -77,6 +77,9 @@ const MERGE_CONCURRENCY = 4
 /** Characters of lines a bucket gathers before they are written. */
 const FLUSH_CHARS = 64 * 1024
 
+/** Characters written to a bucket file between two background fdatasyncs. */
+const SYNC_EVERY = 4 * 1024 * 1024
+
 /** Characters of writes under way past which a batch waits for them (bounded memory on a slow disk). */
 const IN_FLIGHT_CHARS = 4 * 1024 * 1024
 
@@ -128,6 +131,9 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
   const writing: Promise<void>[] = new Array<Promise<void>>(buckets).fill(Promise.resolve())
   let inFlight = 0
   let failure: unknown
+  // Background fdatasyncs (as stage files do), so that commit()'s fsync finds little left: characters since the last, per bucket.
+  const unsynced: number[] = new Array<number>(buckets).fill(0)
+  const syncing: Promise<unknown>[] = []
 
   function flushBucket(i: number): void {
     const texts = textBuf[i]!
@@ -143,6 +149,11 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
       files[i] ??= await open(join(staging, 'incoming', partName(i)), 'w')
       keyFiles[i] ??= await open(join(staging, 'incoming', keysName(i)), 'w')
       await Promise.all([files[i]!.write(first ? header + texts.join('') : texts.join('')), keyFiles[i]!.write(keys.join(''))])
+      unsynced[i]! += chars
+      if (unsynced[i]! >= SYNC_EVERY) {
+        unsynced[i] = 0
+        syncing.push(files[i]!.datasync().catch(() => {}))
+      }
     }).finally(() => {
       inFlight -= chars
     })
@@ -194,6 +205,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
 
   async function closeFiles(): Promise<void> {
     await Promise.allSettled(writing)
+    await Promise.all(syncing.splice(0))
     await Promise.allSettled([...files, ...keyFiles].map((f) => f?.close()))
     files.fill(undefined)
     keyFiles.fill(undefined)
