@@ -21,6 +21,7 @@ import type { Batch, Column } from '../types.ts'
 import { csvHeader, joinLines } from './format.ts'
 import { batchLines } from './lines.ts'
 import { sidecarPath } from './schema.ts'
+import { stepStream, type Step } from '../step.ts'
 
 /** Characters written between two background fdatasyncs of a stage file. */
 const SYNC_EVERY = 16 * 1024 * 1024
@@ -157,26 +158,27 @@ export interface StageFileOptions {
   readonly onBatch?: (batch: Batch) => void
 }
 
-/** Passes batches through unchanged while writing them to a stage CSV (renamed into place when input ends). */
-export function csvTee(path: string, options: StageFileOptions = {}): Transform & { readonly writer: StageFileWriter } {
+/** csvTee's step (lib/step.ts): writes each batch and passes it on; commits at the end, discards on a stop. */
+export function csvTeeStep(path: string, options: StageFileOptions = {}): Step & { readonly writer: StageFileWriter } {
   const writer = new StageFileWriter(path, options)
   let columns: readonly Column[] = []
-  const stream = new Transform({
-    objectMode: true,
-    highWaterMark: 1,
-    transform(batch: Batch, _enc, cb) {
+  return {
+    writer,
+    async batch(batch: Batch): Promise<Batch> {
       columns = batch.columns
       options.onBatch?.(batch)
-      writer.write(batch).then(() => cb(null, batch), cb)
+      await writer.write(batch)
+      return batch
     },
-    flush(cb) {
-      writer.commit(columns, options.sidecar?.()).then(() => cb(), cb)
-    },
-    destroy(err, cb) {
-      writer.discard().then(() => cb(err))
-    },
-  })
-  return Object.assign(stream, { writer })
+    end: () => writer.commit(columns, options.sidecar?.()),
+    abort: () => writer.discard(),
+  }
+}
+
+/** Writes each batch to a stage CSV and passes it on (one-pass run). */
+export function csvTee(path: string, options: StageFileOptions = {}): Transform & { readonly writer: StageFileWriter } {
+  const step = csvTeeStep(path, options)
+  return Object.assign(stepStream(step), { writer: step.writer })
 }
 
 /** Writes batches to a stage CSV (renamed into place when input ends). */

@@ -1,15 +1,16 @@
 /**
  * `etl run`: the whole ETL in one pass, with bounded memory.
  *
- *     pgSource ─> csvTee(extracted.csv) ─> validate(suite) ─> stamp() ─> csvTee(transformed.csv) ─> sink (staged)
+ *     pgSource ─> [csvTee(extracted.csv) ─> validate(suite) ─> stamp() ─> csvTee(transformed.csv)] ─> sink (staged)
  *                                            │ quarantine.csv                                          │
  *                                            └─ summary ─┐                                             │
  *                                 meta-validate(results, counts) ─> gate ─┬─ passed / warn ─> sink.commit()
  *                                                                         └─ failed + abort ─> sink.abort(), exit 3
  *
- * Each row is formatted as CSV once: the extracted.csv tee keeps its lines
- * with the batch (no stage here changes a row in place), the transform
- * extends them, the transformed.csv tee and the sink reuse them (lib/csv/lines.ts).
+ * The bracketed stages are fused into one stream (lib/step.ts). Each row is
+ * formatted as CSV once: the source keeps PostgreSQL's own text as its lines
+ * (no stage here changes a row in place), the transform extends them, the
+ * tees and the sink reuse them (lib/csv/lines.ts).
  *
  * Steps are flow tasks: `stream` (retried on a fault: the sink is aborted
  * first, so a retry starts clean and never loads twice), `meta-validate`, and
@@ -17,7 +18,7 @@
  */
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { csvTee } from '../csv/stage-file.ts'
+import { csvTeeStep } from '../csv/stage-file.ts'
 import { EtlError } from '../errors.ts'
 import { readSuite } from '../expectations/suite.ts'
 import { columnStatsFromPg, prepassColumns } from '../expectations/prepass.ts'
@@ -27,11 +28,13 @@ import { pgSource } from '../extract/pg-source.ts'
 import { describeSource } from '../extract/relation.ts'
 import { task, type FlowContext } from '../flow/index.ts'
 import type { StagedSink } from '../load/sink.ts'
-import { planColumns, stamp } from '../transform/index.ts'
+import { planColumns } from '../transform/index.ts'
+import { stampStep } from '../transform/stamp.ts'
+import { fuse } from '../step.ts'
 import { metaValidate } from '../validate/meta.ts'
 import { quarantineCsv } from '../validate/quarantine.ts'
 import { writeValidationFiles } from '../validate/results.ts'
-import { validate } from '../validate/validate.ts'
+import { validateStep } from '../validate/validate.ts'
 import { openSink } from './sink.ts'
 import type { Settings } from './settings.ts'
 import type { RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary } from './summary.ts'
@@ -85,16 +88,17 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
     const planned = planColumns(columns, settings.transform)
     let validationResult: SuiteResult | undefined
     sink = await openSink({ settings, columns: planned, signal, validation: () => (validationResult ? { suite, result: validationResult } : undefined) })
-    const validator = validate({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId } })
-    const stamper = stamp({ ...settings.transform, runTime: new Date() })
+    const validator = validateStep({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId } })
+    const stamper = stampStep({ ...settings.transform, runTime: new Date() })
     // The tees count: every batch from the source passes the first, every batch for the sink the second.
     let atSource = 0
-    const extracted = csvTee(join(settings.dataDir, STAGE_FILES.extracted), {
+    const extracted = csvTeeStep(join(settings.dataDir, STAGE_FILES.extracted), {
       keepLines: true,
       onBatch: (batch) => deps.onRows?.('stream', (atSource += batch.rows.length)),
     })
-    const transformed = csvTee(join(settings.dataDir, STAGE_FILES.transformed), { sidecar: () => ({ dropped: stamper.counts.dropped }) })
-    await pipeline(source, extracted, validator, stamper, transformed, sink.writable, { signal })
+    const transformed = csvTeeStep(join(settings.dataDir, STAGE_FILES.transformed), { sidecar: () => ({ dropped: stamper.counts.dropped }) })
+    // The four stages in one stream (lib/step.ts): fewer batches alive at once, a flat and lower RSS.
+    await pipeline(source, fuse([extracted, validator, stamper, transformed]), sink.writable, { signal })
     const v = await validator.summary
     validationResult = v.result
     const files = await writeValidationFiles(settings.dataDir, v.result, 'extract')

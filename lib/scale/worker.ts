@@ -2,7 +2,7 @@
  * One partition, as a worker runs it: the same stream as `etl run`'s first
  * step, over the rows of one key range, into part files of its own.
  *
- *     pgSource(range) -> csvTee(p<i>/extracted.csv) -> validate(suite) -> stamp() -> csvTee(p<i>/transformed.csv)
+ *     pgSource(range) -> [csvTee(p<i>/extracted.csv) -> validate(suite) -> stamp() -> csvTee(p<i>/transformed.csv)]
  *                                                   └ p<i>/quarantine.csv          p<i>/state.json (mergeable state)
  *
  * The part folder is `<parts>/p<i>`, named by the run and the partition only:
@@ -20,7 +20,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { csvTee, writeFileAtomic } from '../csv/stage-file.ts'
+import { csvTeeStep, writeFileAtomic } from '../csv/stage-file.ts'
 import { EtlError } from '../errors.ts'
 import type { ColumnStats, Suite } from '../expectations/types.ts'
 import type { DbConfig } from '../extract/connect.ts'
@@ -28,9 +28,10 @@ import { pgSource } from '../extract/pg-source.ts'
 import type { SourceSpec } from '../extract/relation.ts'
 import type { Settings } from '../pipelines/settings.ts'
 import { STAGE_FILES } from '../pipelines/files.ts'
-import { stamp } from '../transform/index.ts'
+import { fuse } from '../step.ts'
+import { stampStep } from '../transform/stamp.ts'
 import { quarantineCsv } from '../validate/quarantine.ts'
-import { validate } from '../validate/validate.ts'
+import { validateStep } from '../validate/validate.ts'
 
 /** What the coordinator sends for one key range (JSON; never a secret: workers take credentials from their own environment). */
 export interface PartitionJob {
@@ -88,19 +89,16 @@ export async function runPartition(job: PartitionJob, db: DbConfig, options: { r
   }
   const source = pgSource(db, job.source, { batchSize: job.batchSize, keepLines: true, ...(options.signal ? { signal: options.signal } : {}) })
   const quarantine = job.invalidRows === 'quarantine' ? quarantineCsv(files.quarantine) : undefined
-  const validator = validate({ suite: job.suite, policy: job.invalidRows, quarantine, stats: job.stats, meta: { run_id: job.runId, partition: job.index } })
+  const validator = validateStep({ suite: job.suite, policy: job.invalidRows, quarantine, stats: job.stats, meta: { run_id: job.runId, partition: job.index } })
   const { runTime, ...transform } = job.transform
-  const stamper = stamp({ ...transform, runTime: new Date(runTime) })
+  const stamper = stampStep({ ...transform, runTime: new Date(runTime) })
   try {
     await pipeline(
       source,
-      csvTee(files.extracted, { keepLines: true }),
-      validator,
-      stamper,
-      csvTee(files.transformed, { sidecar: () => ({ dropped: stamper.counts.dropped }) }),
+      fuse([csvTeeStep(files.extracted, { keepLines: true }), validator, stamper, csvTeeStep(files.transformed, { sidecar: () => ({ dropped: stamper.counts.dropped }) })]),
       new Writable({
         objectMode: true,
-        highWaterMark: 2,
+        highWaterMark: 1,
         write(_batch, _e, cb) {
           options.onRows?.(source.rowCount)
           cb()

@@ -4,8 +4,9 @@
  *     ... -> validate() -> stamp(options) -> csvTee(transformed.csv) -> sink
  *                             'summary' before 'end', .summary promise, .counts
  */
-import { Transform } from 'node:stream'
+import type { Transform } from 'node:stream'
 import { EtlError, asEtlError } from '../errors.ts'
+import { stepStream, type Step } from '../step.ts'
 import type { Batch } from '../types.ts'
 import type { StampOptions } from './options.ts'
 import { createStamper, type TransformCounts, type TransformSummary } from './stamper.ts'
@@ -42,47 +43,46 @@ export interface StampStream extends Transform {
  * key value of a derived id; the columns changing mid-stream).
  */
 export function stamp(options: StampOptions = {}): StampStream {
+  const step = stampStep(options, { onSummary: (s) => stream.emit('summary', s) })
+  const stream = stepStream(step)
+  Object.defineProperty(stream, 'counts', { get: () => step.counts, enumerable: true })
+  return Object.assign(stream, { summary: step.summary }) as StampStream
+}
+
+/** stamp()'s step (lib/step.ts), for a fused chain: `summary` and `counts` as on the stream. */
+export function stampStep(options: StampOptions = {}, hooks: { readonly onSummary?: (s: TransformSummary) => void } = {}): Step & { readonly summary: Promise<TransformSummary>; readonly counts: TransformCounts } {
   const core = createStamper(options)
   const { promise: summary, resolve, reject } = Promise.withResolvers<TransformSummary>()
   summary.catch(() => {})
   let sent = false
-
-  const stream = new Transform({
-    objectMode: true,
-    highWaterMark: 1,
-    transform(batch: Batch, _enc, cb) {
+  return {
+    summary,
+    get counts() {
+      return core.counts()
+    },
+    batch(batch: Batch): Batch | undefined {
+      if (!batch || !Array.isArray(batch.rows) || !Array.isArray(batch.columns))
+        throw new EtlError('ETL_TRANSFORM', 'the transform takes batches ({columns, rows}), not single rows')
       let out: Batch
-      if (!batch || !Array.isArray(batch.rows) || !Array.isArray(batch.columns)) {
-        cb(new EtlError('ETL_TRANSFORM', 'the transform takes batches ({columns, rows}), not single rows'))
-        return
-      }
       try {
         out = core.stampBatch(batch)
       } catch (err) {
-        cb(asEtlError(err, 'ETL_TRANSFORM'))
-        return
+        throw asEtlError(err, 'ETL_TRANSFORM')
       }
-      if (out.rows.length === 0 && sent) {
-        cb()
-        return
-      }
+      if (out.rows.length === 0 && sent) return undefined
       sent = true
-      cb(null, out)
+      return out
     },
-    flush(cb) {
+    end(): Batch | undefined {
       const s = core.summary()
-      if (!sent && s.columns.length) stream.push({ columns: s.columns, rows: [] } satisfies Batch)
-      stream.emit('summary', s)
+      hooks.onSummary?.(s)
       resolve(s)
-      cb()
+      return !sent && s.columns.length ? { columns: s.columns, rows: [] } : undefined
     },
-    destroy(err, cb) {
+    abort(err: Error | null): void {
       // No error, or an AbortError (a consumer's `break`, an abort signal): an early stop.
       const early = !err || (err as { code?: unknown }).code === 'ABORT_ERR'
       reject(early ? new EtlError('ETL_ABORTED', 'the transform stopped before its input ended', { cause: err ?? undefined }) : err)
-      cb(err)
     },
-  })
-  Object.defineProperty(stream, 'counts', { get: () => core.counts(), enumerable: true })
-  return Object.assign(stream, { summary }) as StampStream
+  }
 }

@@ -13,11 +13,12 @@
  * counted, never thrown: only faults (a broken quarantine file, a suite that
  * cannot run with catch_exceptions false) fail the stream.
  */
-import { Transform } from 'node:stream'
+import type { Transform } from 'node:stream'
 import { EtlError, asEtlError, invalidOption } from '../errors.ts'
 import { compile, type CompileOptions, type CompiledSuite, type SuiteState } from '../expectations/engine.ts'
 import type { Suite, SuiteResult } from '../expectations/types.ts'
 import { cachedLines, keepLines } from '../csv/lines.ts'
+import { stepStream, type Step } from '../step.ts'
 import type { Batch, Column, Row } from '../types.ts'
 import type { QuarantineSink } from './quarantine.ts'
 
@@ -99,6 +100,31 @@ class Failures {
  * rejects with the error, or ETL_ABORTED when destroyed before the end.
  */
 export function validate(options: ValidateOptions): ValidateStream {
+  const step = validateStep(options, {
+    onInvalid: (row, ids, n) => stream.emit('invalid', row, ids, n),
+    onSummary: (s) => stream.emit('summary', s),
+  })
+  const stream = stepStream(step)
+  Object.defineProperties(stream, {
+    summary: { value: step.summary },
+    counts: { value: step.counts },
+    compiled: { get: () => step.compiled },
+    state: { get: () => step.state },
+    stateJSON: { value: () => step.stateJSON() },
+  })
+  return stream as ValidateStream
+}
+
+/** What validateStep reports as it goes (the stream turns them into its events). */
+export interface ValidateHooks {
+  readonly onInvalid?: (row: Row, ids: string[], rowNumber: number) => void
+  readonly onSummary?: (summary: ValidationSummary) => void
+}
+
+/** validate()'s step (lib/step.ts), for a fused chain: the stream's summary, counts and state, its events as hooks. */
+export type ValidateStep = Step & Pick<ValidateStream, 'summary' | 'counts' | 'compiled' | 'state' | 'stateJSON'>
+
+export function validateStep(options: ValidateOptions, hooks: ValidateHooks = {}): ValidateStep {
   const { suite, policy = 'keep', quarantine, meta, clock = () => new Date() } = options
   if (policy !== 'keep' && policy !== 'quarantine') throw invalidOption('policy', '"keep" or "quarantine"', policy)
   if (policy === 'quarantine' && !quarantine) throw invalidOption('quarantine', 'a quarantine sink when policy is "quarantine"', quarantine)
@@ -139,76 +165,71 @@ export function validate(options: ValidateOptions): ValidateStream {
     }
     const ordered = new Map([...byRow].sort((x, y) => x[0] - y[0]))
     invalidRows += ordered.size
-    for (const [r, ids] of ordered) stream.emit('invalid', rows[r], ids, base + r)
+    for (const [r, ids] of ordered) hooks.onInvalid?.(rows[r]!, ids, base + r)
     return ordered
   }
 
-  const stream = new Transform({
-    objectMode: true,
-    highWaterMark: 1,
-    transform(batch: Batch, _enc, cb) {
-      try {
-        ensureCompiled(batch.columns)
-        const base = state!.rows
-        failures.clear()
-        compiled!.update(state!, batch.rows, failures)
-        batches++
-        if (failures.rows.length === 0) return cb(null, batch)
-        const bad = report(batch.rows, base)
-        if (policy === 'keep') return cb(null, batch)
-        const kept: Row[] = []
-        const out: Row[] = []
-        const ids: string[][] = []
-        const lines = cachedLines(batch.rows)
-        const keptLines: string[] = []
-        batch.rows.forEach((row, i) => {
-          const failed = bad.get(i)
-          if (failed) {
-            out.push(row)
-            ids.push(failed)
-          } else {
-            kept.push(row)
-            if (lines) keptLines.push(lines[i]!)
-          }
-        })
-        if (lines) keepLines(kept, keptLines, batch.columns)
-        quarantinedRows += out.length
-        quarantine!.write(batch.columns, out, ids).then(() => cb(null, { columns: batch.columns, rows: kept } satisfies Batch), (err: unknown) => cb(asEtlError(err, 'ETL_DATA_DIR')))
-      } catch (err) {
-        cb(asEtlError(err))
-      }
-    },
-    flush(cb) {
-      const finish = async (): Promise<ValidationSummary> => {
-        if (!compiled) {
-          compiled = compile(suite, [], options)
-          state = compiled.init()
+  async function batch(batch: Batch): Promise<Batch> {
+    try {
+      ensureCompiled(batch.columns)
+      const base = state!.rows
+      failures.clear()
+      compiled!.update(state!, batch.rows, failures)
+      batches++
+      if (failures.rows.length === 0) return batch
+      const bad = report(batch.rows, base)
+      if (policy === 'keep') return batch
+      const kept: Row[] = []
+      const out: Row[] = []
+      const ids: string[][] = []
+      const lines = cachedLines(batch.rows)
+      const keptLines: string[] = []
+      batch.rows.forEach((row, i) => {
+        const failed = bad.get(i)
+        if (failed) {
+          out.push(row)
+          ids.push(failed)
+        } else {
+          kept.push(row)
+          if (lines) keptLines.push(lines[i]!)
         }
-        const result = compiled.finish(state!, { validationTime: clock().toISOString(), meta })
-        if (quarantine) await quarantine.commit(columns ?? [])
-        return { result, rows: state!.rows, batches, invalidRows, quarantinedRows }
+      })
+      if (lines) keepLines(kept, keptLines, batch.columns)
+      quarantinedRows += out.length
+      try {
+        await quarantine!.write(batch.columns, out, ids)
+      } catch (err) {
+        throw asEtlError(err, 'ETL_DATA_DIR')
       }
-      finish().then(
-        (s) => {
-          stream.emit('summary', s)
-          resolve(s)
-          cb()
-        },
-        (err: unknown) => cb(asEtlError(err)),
-      )
-    },
-    destroy(err, cb) {
-      // No error, or an AbortError (a consumer's `break`, an abort signal): an early stop.
-      const early = !err || (err as { code?: string }).code === 'ABORT_ERR'
-      // The summary rejects once the quarantine file is gone, so whoever awaits it sees a clean folder.
-      const done = (): void => {
-        reject(early ? new EtlError('ETL_ABORTED', 'validation stopped before its input ended', { cause: err ?? undefined }) : err)
-        cb(err)
+      return { columns: batch.columns, rows: kept }
+    } catch (err) {
+      throw asEtlError(err)
+    }
+  }
+
+  async function end(): Promise<void> {
+    try {
+      if (!compiled) {
+        compiled = compile(suite, [], options)
+        state = compiled.init()
       }
-      if (quarantine) quarantine.discard().then(done, done)
-      else done()
-    },
-  })
+      const result = compiled.finish(state!, { validationTime: clock().toISOString(), meta })
+      if (quarantine) await quarantine.commit(columns ?? [])
+      const s: ValidationSummary = { result, rows: state!.rows, batches, invalidRows, quarantinedRows }
+      hooks.onSummary?.(s)
+      resolve(s)
+    } catch (err) {
+      throw asEtlError(err)
+    }
+  }
+
+  async function abort(err: Error | null): Promise<void> {
+    // No error, or an AbortError (a consumer's `break`, an abort signal): an early stop.
+    const early = !err || (err as { code?: string }).code === 'ABORT_ERR'
+    // The summary rejects once the quarantine file is gone, so whoever awaits it sees a clean folder.
+    if (quarantine) await quarantine.discard().catch(() => {})
+    reject(early ? new EtlError('ETL_ABORTED', 'validation stopped before its input ended', { cause: err ?? undefined }) : err)
+  }
 
   const counts: ValidationCounts = {
     get rows() { return state?.rows ?? 0 },
@@ -216,12 +237,18 @@ export function validate(options: ValidateOptions): ValidateStream {
     get invalidRows() { return invalidRows },
     get quarantinedRows() { return quarantinedRows },
   }
-  Object.defineProperties(stream, {
-    summary: { value: summary },
-    counts: { value: counts },
-    compiled: { get: () => compiled },
-    state: { get: () => state },
-    stateJSON: { value: () => (compiled && state ? compiled.toJSON(state) : undefined) },
-  })
-  return stream as ValidateStream
+  return {
+    batch,
+    end,
+    abort,
+    summary,
+    counts,
+    get compiled() {
+      return compiled
+    },
+    get state() {
+      return state
+    },
+    stateJSON: () => (compiled && state ? compiled.toJSON(state) : undefined),
+  }
 }
