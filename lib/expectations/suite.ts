@@ -7,74 +7,64 @@
  *                        "meta": {"label": "age"}}]}
  *
  * The newer spelling (`name`, `type`, a top-level `id` per expectation) is
- * accepted too. The shape is checked with ajv (compiled once, at module
- * scope), then each expectation's type against the catalog and its kwarg
- * names with the type's own ajv schema (compiled once, on first use).
+ * accepted too. The shape is checked first (shapeProblems), then each
+ * expectation's type against the catalog and its kwarg names against the
+ * type's own list.
  * Any problem throws ETL_SUITE naming the expectation (`#index type`).
  * Kwarg *values* are checked later, against the table's columns (engine.ts):
  * a bad value there becomes an error result, as GE's catch_exceptions does.
  */
 import { readFile } from 'node:fs/promises'
-import { Ajv, type ErrorObject } from 'ajv'
 import { EtlError } from '../errors.ts'
 import { CATALOG, COMMON_KWARGS } from './catalog.ts'
 import type { ExpectationConfig, Suite, SuiteExpectation } from './types.ts'
 
-const suiteSchema = {
-  type: 'object',
-  required: ['expectations'],
-  properties: {
-    expectation_suite_name: { type: 'string' },
-    name: { type: 'string' },
-    expectations: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          expectation_type: { type: 'string', minLength: 1 },
-          type: { type: 'string', minLength: 1 },
-          kwargs: { type: 'object' },
-          meta: { type: ['object', 'null'] },
-          id: { type: ['string', 'null'] },
-          notes: {},
-          description: {},
-          rendered_content: {},
-          expectation_context: {},
-          severity: {},
-          ge_cloud_id: {},
-        },
-        additionalProperties: false,
-        anyOf: [{ required: ['expectation_type'] }, { required: ['type'] }],
-      },
-    },
-    meta: { type: ['object', 'null'] },
-  },
-} as const
+/** The keys an expectation may have. */
+const EXPECTATION_KEYS = new Set([
+  'expectation_type', 'type', 'kwargs', 'meta', 'id', 'notes', 'description', 'rendered_content', 'expectation_context', 'severity', 'ge_cloud_id',
+])
 
-const ajv = new Ajv({ allErrors: true, strict: false })
-const checkSuite = ajv.compile(suiteSchema)
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** One ajv validator per expectation type (only the kwarg names it takes), compiled on first use and kept. */
-const kwargValidators = new Map<string, ReturnType<typeof ajv.compile>>()
-
-function kwargsValidator(type: string): ReturnType<typeof ajv.compile> {
-  let check = kwargValidators.get(type)
-  if (!check) {
-    check = ajv.compile({ type: 'object', propertyNames: { enum: [...CATALOG[type]!.kwargs, ...COMMON_KWARGS] } })
-    kwargValidators.set(type, check)
+/**
+ * The problems of a suite's shape, every one (as a JSON Schema validator with
+ * allErrors would list them; the messages read as ajv's did when this was a
+ * schema). Hand-written: ajv and its compiled schemas were ~20 MB of every
+ * run's memory, for a shape this small.
+ */
+function shapeProblems(input: unknown): string[] {
+  const out: string[] = []
+  const type = (at: string, v: unknown, want: 'object' | 'string' | 'array' | 'object,null' | 'string,null'): boolean => {
+    const ok = want === 'object' ? isObject(v) : want === 'string' ? typeof v === 'string' : want === 'array' ? Array.isArray(v)
+      : want === 'object,null' ? v === null || isObject(v) : v === null || typeof v === 'string'
+    if (!ok) out.push(`${at || '(root)'} must be ${want}`)
+    return ok
   }
-  return check
+  if (!type('', input, 'object')) return out
+  const suite = input as Record<string, unknown>
+  if (!('expectations' in suite)) out.push(`(root) must have required property 'expectations'`)
+  for (const key of ['expectation_suite_name', 'name'] as const) if (key in suite) type(`/${key}`, suite[key], 'string')
+  if ('meta' in suite) type('/meta', suite['meta'], 'object,null')
+  if ('expectations' in suite && type('/expectations', suite['expectations'], 'array')) {
+    ;(suite['expectations'] as unknown[]).forEach((item, i) => {
+      const at = `/expectations/${i}`
+      if (!type(at, item, 'object')) return
+      const e = item as Record<string, unknown>
+      for (const key of Object.keys(e)) if (!EXPECTATION_KEYS.has(key)) out.push(`${at}: unknown key ${JSON.stringify(key)}`)
+      for (const key of ['expectation_type', 'type'] as const) {
+        if (key in e && type(`${at}/${key}`, e[key], 'string') && (e[key] as string).length < 1) out.push(`${at}/${key} must NOT have fewer than 1 characters`)
+      }
+      if ('kwargs' in e) type(`${at}/kwargs`, e['kwargs'], 'object')
+      if ('meta' in e) type(`${at}/meta`, e['meta'], 'object,null')
+      if ('id' in e) type(`${at}/id`, e['id'], 'string,null')
+      if (!('expectation_type' in e) && !('type' in e)) out.push(`${at}: needs "expectation_type" (or "type")`)
+    })
+  }
+  return out
 }
 
 function where(path: string | undefined): string {
   return path ? `${path}: ` : ''
-}
-
-function describe(e: ErrorObject): string {
-  const at = e.instancePath || '(root)'
-  if (e.keyword === 'additionalProperties') return `${at}: unknown key ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`
-  if (e.keyword === 'anyOf') return `${at}: needs "expectation_type" (or "type")`
-  return `${at} ${e.message ?? 'is invalid'}`
 }
 
 function columnsOf(kwargs: Readonly<Record<string, unknown>>): string | undefined {
@@ -90,8 +80,9 @@ function columnsOf(kwargs: Readonly<Record<string, unknown>>): string | undefine
  * in messages (a file path). Throws ETL_SUITE.
  */
 export function parseSuite(input: unknown, source?: string): Suite {
-  if (!checkSuite(input)) {
-    const lines = [...new Set((checkSuite.errors ?? []).map(describe))]
+  const problems = shapeProblems(input)
+  if (problems.length) {
+    const lines = [...new Set(problems)]
     throw new EtlError('ETL_SUITE', `${where(source)}not a valid expectation suite: ${lines.join('; ')}`, { details: { errors: lines } })
   }
   const raw = input as { expectation_suite_name?: string; name?: string; meta?: Record<string, unknown> | null; expectations: Record<string, unknown>[] }
@@ -104,10 +95,9 @@ export function parseSuite(input: unknown, source?: string): Suite {
     if (!Object.hasOwn(CATALOG, type))
       throw new EtlError('ETL_SUITE', `${where(source)}${name}: unknown expectation type ${JSON.stringify(type)}`, { details: { index, type } })
     const kwargs = (e['kwargs'] ?? {}) as Record<string, unknown>
-    const check = kwargsValidator(type)
-    if (!check(kwargs)) {
-      const known = [...CATALOG[type]!.kwargs, ...COMMON_KWARGS]
-      const unknown = Object.keys(kwargs).filter((k) => !known.includes(k))
+    const known = [...CATALOG[type]!.kwargs, ...COMMON_KWARGS]
+    const unknown = Object.keys(kwargs).filter((k) => !known.includes(k))
+    if (unknown.length) {
       throw new EtlError('ETL_SUITE', `${where(source)}${name}: unknown kwarg ${unknown.map((k) => JSON.stringify(k)).join(', ')} (it takes ${known.join(', ')})`, {
         details: { index, type, unknown },
       })

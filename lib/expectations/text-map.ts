@@ -9,7 +9,8 @@
  * LIKE patterns follow PostgreSQL: `%` any run, `_` one character, `\` escapes,
  * whole value, case-sensitive (`[a]` is literal, as in PostgreSQL).
  */
-import { Ajv } from 'ajv'
+import { createRequire } from 'node:module'
+import type { Ajv } from 'ajv'
 import { columnOf, type BuildContext, type Check, type ColumnRef } from './check.ts'
 import { columnMap, type Predicate } from './column-map.ts'
 import { parseDateTime, strptimeMatcher } from './datetime.ts'
@@ -140,7 +141,16 @@ export function jsonParseable(ctx: BuildContext): Check<MapState> {
   return columnMap(ctx, col, () => false)
 }
 
-const ajv = new Ajv({ strict: false, allErrors: false })
+let ajvInstance: Ajv | undefined
+
+/** ajv, loaded on the first suite that asks for a JSON Schema (it is ~15 MB of memory that other runs need not hold). */
+function ajv(): Ajv {
+  if (!ajvInstance) {
+    const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv')
+    ajvInstance = new AjvClass({ strict: false, allErrors: false })
+  }
+  return ajvInstance
+}
 
 /** expect_column_values_to_match_json_schema (ajv; text parsed first, json/jsonb as they are). */
 export function matchJsonSchema(ctx: BuildContext): Check<MapState> {
@@ -148,7 +158,7 @@ export function matchJsonSchema(ctx: BuildContext): Check<MapState> {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw expectationError(`json_schema must be a JSON Schema object, got ${JSON.stringify(schema)}`)
   let validate: (v: unknown) => boolean
   try {
-    validate = ajv.compile(schema)
+    validate = ajv().compile(schema)
   } catch (err) {
     throw expectationError(`json_schema is not a valid JSON Schema: ${(err as Error).message}`)
   }
