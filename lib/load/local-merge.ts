@@ -142,15 +142,25 @@ const SMALL_BUCKET = 50_000
  * no `old` and no key repeats, `incoming` is renamed to `out`. Resolves to
  * the row count.
  * `sync` (default true): fsync `out` before resolving; false leaves that to
- * the caller (the local sink syncs all buckets at once, in parallel).
+ * the caller (the local sink syncs all buckets at once, in parallel). `keys`:
+ * how many keys the keys file holds, when known (the hashes are then
+ * allocated once, at their size). `unique` (with `keys`): the caller knows
+ * that no key repeats within the load (ids it generated itself): a new bucket
+ * is then renamed without reading its keys.
  *
  * Memory does not grow with the rows: the new keys are held as sorted 8-byte
  * hashes (as strings when the bucket is small). Keys are held as strings only
  * where hashes meet: keys that repeat within the load (with their last rows)
  * and new keys that replace old rows (found by a first pass over the old rows).
  */
-export async function mergeBucket(incoming: string, keys: string, old: string, out: string, header: string, keyIdx: readonly number[], options: { readonly sync?: boolean } = {}): Promise<number> {
-  let hashes = new Float64Array(4096)
+export async function mergeBucket(incoming: string, keys: string, old: string, out: string, header: string, keyIdx: readonly number[], options: { readonly sync?: boolean; readonly keys?: number; readonly unique?: boolean } = {}): Promise<number> {
+  if (options.unique && options.keys !== undefined && !(await exists(old)) && (await exists(incoming))) {
+    // No old rows and, as the caller knows, no key twice: the staged file is the bucket; its keys need not be read.
+    await rename(incoming, out)
+    if (options.sync !== false) await syncFiles([out])
+    return options.keys
+  }
+  let hashes = new Float64Array(Math.max(1, options.keys ?? 4096)) // sized once when the caller knows the count (no grown copies)
   const hasKeys = await exists(keys)
   const hasOld = await exists(old)
   const fresh = hasKeys ? await eachKeyHash(keys, (h, n) => {

@@ -14,7 +14,7 @@
  * abort() removes the staging folder; the feature group stays as it was.
  *
  * Cost of the upsert: commit() rewrites every bucket file (old and new rows
- * streamed, never all in memory), four buckets at a time, holding 8 bytes per
+ * streamed, never all in memory), two buckets at a time, holding 8 bytes per
  * new key of those buckets (local-merge.ts). Staging writes each bucket's keys
  * beside its rows, so the merge never parses the new rows; a staged bucket
  * file starts with the header, so a new bucket is renamed into place.
@@ -44,6 +44,11 @@ export interface LocalSinkOptions {
   readonly featureGroup?: FeatureGroupOptions
   /** Bucket files of a new feature group (an existing one keeps its own). Default 16. */
   readonly buckets?: number
+  /**
+   * No primary key repeats within this load (the caller made the keys: nanoid or sequential ids), so a new
+   * bucket is renamed into place without reading its keys. Default false: repeats are looked for.
+   */
+  readonly uniqueKeys?: boolean
 }
 
 export interface LocalSink extends StagedSink {
@@ -72,7 +77,7 @@ const partName = (i: number): string => `part-${String(i).padStart(3, '0')}.csv`
 const keysName = (i: number): string => `keys-${String(i).padStart(3, '0')}.txt`
 
 /** Buckets merged at once by commit(). */
-const MERGE_CONCURRENCY = 4
+const MERGE_CONCURRENCY = 2
 
 /** Characters of lines a bucket gathers before they are written. */
 const FLUSH_CHARS = 64 * 1024
@@ -115,6 +120,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
   const textBuf: string[][] = Array.from({ length: buckets }, () => [])
   const keyBuf: string[][] = Array.from({ length: buckets }, () => [])
   const bufChars: number[] = new Array<number>(buckets).fill(0)
+  const bucketRows: number[] = new Array<number>(buckets).fill(0) // staged rows per bucket (the merge sizes its key hashes by it)
   // Scratch lists of the batch being spread over the buckets (reused).
   const lineLists: string[][] = Array.from({ length: buckets }, () => [])
   const keyLists: string[][] = Array.from({ length: buckets }, () => [])
@@ -183,6 +189,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
       const key = keyOf(row, keyIdx, what)
       const i = bucketOf(key, buckets)
       lineLists[i]!.push(lines[r]!)
+      bucketRows[i]!++
       keyLists[i]!.push(keyLine(recordKeyOf(row, keyIdx, key)))
     }
     for (let i = 0; i < buckets; i++) {
@@ -242,7 +249,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
       const mergeSome = async (): Promise<number> => {
         let rows = 0
         for (let i = next++; i < buckets; i = next++)
-          rows += await mergeBucket(join(staging, 'incoming', partName(i)), join(staging, 'incoming', keysName(i)), join(location, partName(i)), merged[i]!, header, keyIdx, { sync: false })
+          rows += await mergeBucket(join(staging, 'incoming', partName(i)), join(staging, 'incoming', keysName(i)), join(location, partName(i)), merged[i]!, header, keyIdx, { sync: false, keys: bucketRows[i]!, unique: options.uniqueKeys === true })
         return rows
       }
       const settled = await Promise.allSettled(Array.from({ length: Math.min(MERGE_CONCURRENCY, buckets) }, mergeSome))

@@ -17,6 +17,8 @@ export interface OpenSinkOptions {
   /** The suite and its result, asked at commit time (attached to the Hopsworks feature group). */
   readonly validation?: () => { readonly suite: Suite; readonly result: SuiteResult } | undefined
   readonly onProgress?: (p: HopsworksProgress) => void
+  /** The run made the primary keys itself (nanoid or sequential ids): no key repeats within the load (LocalSinkOptions.uniqueKeys). */
+  readonly uniqueKeys?: boolean
 }
 
 /** The suite in Great Expectations' JSON form (what Hopsworks stores). */
@@ -35,7 +37,7 @@ export function geSuite(suite: Suite): GeExpectationSuite {
 export async function openSink(options: OpenSinkOptions): Promise<StagedSink> {
   const { settings, columns } = options
   if (settings.sink === 'local' || !settings.hopsworks) {
-    return localSink({ dataDir: settings.dataDir, columns, featureGroup: settings.featureGroup })
+    return localSink({ dataDir: settings.dataDir, columns, featureGroup: settings.featureGroup, uniqueKeys: options.uniqueKeys === true })
   }
   return hopsworksSink({
     config: settings.hopsworks,

@@ -200,7 +200,7 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
     const staging = Date.now()
 
     // Stage the rows in the sink, as the one-pass run does; the gate decides later.
-    sink = await openSink({ settings, columns: transformed.columns, signal, validation: () => ({ suite, result }) })
+    sink = await openSink({ settings, columns: transformed.columns, signal, uniqueKeys: settings.transform.id !== 'derived', validation: () => ({ suite, result }) })
     const atSink = counter()
     await pipeline(csvSource(transformedFile, { batchSize: settings.batchSize, trustedLines: true }), atSink, sink.writable, { signal })
 

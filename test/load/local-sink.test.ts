@@ -211,3 +211,23 @@ t.test('a load that leaves some buckets without new rows keeps their old rows as
   for (const [f, text] of before) if ((await readFile(join(s.location, f), 'utf8')) === text) untouched++
   t.equal(untouched, 15, 'the 15 buckets the new row did not go to are byte for byte the same')
 })
+
+t.test('uniqueKeys: new buckets are renamed as staged; a later load into them still upserts', async (t) => {
+  const dir = await dataDir(t)
+  const folder = join(dir, 'feature_store', 'prostate_group_1')
+  const first = await load(dir, prostateRows(3000), { uniqueKeys: true })
+  t.equal(first.rows, 3000)
+  const rows = await stored(folder)
+  t.equal(rows.size, 3000, 'every row once')
+  t.match(JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8')), { rows: 3000 })
+  for (const f of (await readdir(folder)).filter((x) => x.endsWith('.csv'))) t.match(await readFile(join(folder, f), 'utf8'), /^lcavol,/, `${f} starts with the header`)
+  // Rows 2000..3999: 1000 replace old ones, 1000 are new; both with uniqueKeys (no key twice within this load).
+  const changed = prostateRows(4000).slice(2000).map((r) => r.map((v, i) => (i === 2 ? 99 : v)))
+  await load(dir, changed, { uniqueKeys: true })
+  const after = await stored(folder)
+  t.equal(after.size, 4000)
+  t.equal(after.get('u2500')?.['age'], '99', 'a replaced row')
+  t.equal(after.get('u3500')?.['age'], '99', 'a new row')
+  t.not(after.get('u1500')?.['age'], '99', 'an untouched old row')
+  t.match(JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8')), { rows: 4000, loads: [{ rows: 3000 }, { rows: 2000 }] })
+})
