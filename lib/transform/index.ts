@@ -1,5 +1,5 @@
 /** The transform stage: stamping (user_id, datetime), feature names, the missing-value policy. */
-export { stamp, type StampStream } from './stamp.ts'
+export { stamp, stampStep, type StampStream } from './stamp.ts'
 export { createStamper, type Stamper, type TransformCounts, type TransformSummary } from './stamper.ts'
 export { planColumns } from './plan.ts'
 export { featureNames, featureNameProblem, FEATURE_NAME, FEATURE_NAME_MAX } from './names.ts'

@@ -3,7 +3,7 @@
  * contract, results.ts for the stage files, quarantine.ts for quarantine.csv,
  * meta.ts for the meta-validation and the gate's report.
  */
-export { validate, type InvalidPolicy, type ValidateOptions, type ValidateStream, type ValidationCounts, type ValidationSummary } from './validate.ts'
+export { validate, validateStep, type ValidateHooks, type ValidateStep, type InvalidPolicy, type ValidateOptions, type ValidateStream, type ValidationCounts, type ValidationSummary } from './validate.ts'
 export { quarantineCsv, FAILED_COLUMN, type QuarantineSink } from './quarantine.ts'
 export { columnOfConfig, isVacuous, RESULTS_COLUMNS, resultJson, resultRows, validationFileNames, writeValidationFiles, type ValidationFiles } from './results.ts'
 export {
