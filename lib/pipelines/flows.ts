@@ -15,7 +15,7 @@ import type { DbConfig } from '../extract/connect.ts'
 import { flow, task, type FlowLogger } from '../flow/index.ts'
 import { extractToCsv } from './extract.ts'
 import type { Settings } from './settings.ts'
-import { loadStage, validateStage } from './stages.ts'
+import { loadStage, removeStageFile, validateStage } from './stages.ts'
 
 export interface PipelineInput {
   readonly settings: Settings
@@ -40,6 +40,7 @@ export const extractFlow = flow({ name: 'extract' }, async (input: PipelineInput
   const { settings } = input
   const step = task({ name: 'extract', retries: settings.retries, retryDelaySeconds: settings.retryDelay }, async (_: undefined, tctx) => {
     const started = Date.now()
+    await removeStageFile(join(settings.dataDir, STAGE_FILES.validated)) // the rows that passed the validation of the previous extract
     const s = await extractToCsv({
       db: needDb(input), source: settings.source, dataDir: settings.dataDir, batchSize: settings.batchSize, signal: tctx.signal,
       onBatch: (rows) => input.log.progress?.(`extract: ${rate(rows, started)}`),
@@ -104,13 +105,19 @@ export const metaValidateFlow = flow({ name: 'meta-extraction-validation' }, asy
   return step(undefined, { signal: ctx.signal })
 })
 
-/** `etl transform`: extracted.csv -> transformed.csv (user_id, datetime, missing values). */
+/** The transform's input in the data folder: the validated rows when a validation quarantined some, else all extracted rows. */
+async function defaultTransformInput(dataDir: string): Promise<string> {
+  const validated = join(dataDir, STAGE_FILES.validated)
+  return (await stat(validated).then(() => true, () => false)) ? validated : join(dataDir, STAGE_FILES.extracted)
+}
+
+/** `etl transform`: validated.csv (written by `etl validate --invalid-rows quarantine`), else extracted.csv -> transformed.csv. */
 export const transformFlow = flow({ name: 'transform' }, async (input: PipelineInput, ctx) => {
   const { settings } = input
   const step = task({ name: 'transform' }, async (_: undefined, tctx) => {
     const t = await transformCsv({
       ...settings.transform,
-      input: input.input ?? join(settings.dataDir, STAGE_FILES.extracted),
+      input: input.input ?? (await defaultTransformInput(settings.dataDir)),
       output: join(settings.dataDir, STAGE_FILES.transformed),
       batchSize: settings.batchSize,
       signal: tctx.signal,

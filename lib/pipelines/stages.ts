@@ -3,10 +3,12 @@
  * file in the data folder: extract, extraction validation, meta extraction
  * validation, transform, loading. `etl run` (run.ts) does them in one pass.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { csvSource } from '../csv/read.ts'
+import { sidecarPath } from '../csv/schema.ts'
+import { csvSink } from '../csv/stage-file.ts'
 import { EtlError } from '../errors.ts'
 import { columnStatsFromBatches, columnStatsFromPg, prepassColumns } from '../expectations/prepass.ts'
 import { readSuite } from '../expectations/suite.ts'
@@ -45,8 +47,12 @@ export async function validateStage(settings: Settings, db: DbConfig | undefined
   const source = fromDb ? pgSource(db, settings.source as SourceSpec, { batchSize: settings.batchSize, signal: ctx.signal }) : csvSource(file, { batchSize: settings.batchSize })
   const quarantine = settings.invalidRows === 'quarantine' ? quarantineCsv(join(settings.dataDir, STAGE_FILES.quarantine)) : undefined
   const validator = validate({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId } })
+  // With quarantine, the rows that pass are what the transform must read (as in the one-pass run): validated.csv.
+  // Without, the transform reads extracted.csv, and a validated.csv of an earlier validation would mislead it.
+  const validated = join(settings.dataDir, STAGE_FILES.validated)
+  await removeStageFile(validated)
   try {
-    await pipeline(source, validator, async (batches: AsyncIterable<unknown>) => {
+    await pipeline(source, validator, quarantine ? csvSink(validated) : async (batches: AsyncIterable<unknown>) => {
       for await (const _ of batches);
     }, { signal: ctx.signal })
   } catch (err) {
@@ -57,10 +63,19 @@ export async function validateStage(settings: Settings, db: DbConfig | undefined
   const files = await writeValidationFiles(settings.dataDir, v.result, 'extract')
   const summary: ValidationStageSummary = {
     success: v.result.success, statistics: v.result.statistics, rows: v.rows, invalidRows: v.invalidRows,
-    quarantinedRows: v.quarantinedRows, result: v.result, files: Object.values(files), durationMs: Date.now() - started,
+    quarantinedRows: v.quarantinedRows, result: v.result, files: [...Object.values(files), ...(quarantine ? [validated] : [])], durationMs: Date.now() - started,
   }
   ctx.summarize('validation', summary)
   return summary
+}
+
+/** Removes a stage file and its schema sidecar, if there. */
+export async function removeStageFile(path: string): Promise<void> {
+  try {
+    await Promise.all([rm(path, { force: true }), rm(sidecarPath(path), { force: true })])
+  } catch (err) {
+    throw new EtlError('ETL_DATA_DIR', `cannot remove ${path}: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 async function readResult(path: string): Promise<SuiteResult | undefined> {

@@ -80,6 +80,38 @@ t.test('one pass equals the five pipelines run one after another (apart from ids
   t.same((await storeRows(join(five, 'data'))).map((l) => l.split(',').slice(0, -1).join(',')).sort(), (await storeRows(join(one, 'data'))).map((l) => l.split(',').slice(0, -1).join(',')).sort(), 'same rows loaded')
 })
 
+t.test('with --invalid-rows quarantine the five pipelines take the quarantined rows out as the one pass does', async (t) => {
+  const db = await testDb(t)
+  await seedProstate(db.config)
+  await db.client.query('UPDATE prostate SET age = 120 WHERE ctid IN (SELECT ctid FROM prostate LIMIT 2)')
+  const env = cleanEnv(db.env)
+  const one = await workdir(t)
+  const five = await workdir(t)
+  const flags = ['--invalid-rows', 'quarantine', '--on-invalid', 'warn']
+  const r = await runEtl(['run', ...flags, '--quiet'], { cwd: one, env })
+  t.equal(r.code, 0, r.stderr)
+  const steps: [string, string[]][] = [['extract', []], ['validate', ['--invalid-rows', 'quarantine']], ['transform', []], ['meta-validate', []], ['load', ['--on-invalid', 'warn']]]
+  for (const [c, extra] of steps) {
+    const s = await runEtl([c, ...extra, '--quiet'], { cwd: five, env })
+    t.equal(s.code, c === 'validate' || c === 'meta-validate' ? 3 : 0, `${c}: ${s.stderr}`)
+  }
+  t.equal((await readFile(join(five, 'data/quarantine.csv'), 'utf8')).trim().split('\n').length, 3, 'two rows quarantined (and the header)')
+  t.ok(await exists(join(five, 'data/validated.csv')), 'etl validate wrote the rows that passed')
+  const counts = JSON.parse(await readFile(join(five, 'data/transformed.schema.json'), 'utf8'))
+  t.equal(counts.rows, 95, 'etl transform read the validated rows, not all extracted ones')
+  const meta = await readFile(join(five, 'data/meta_extract_validation_results.csv'), 'utf8')
+  t.match(meta, /,success,transform_accounts_for_all,/, 'transformed + quarantined + dropped = validated')
+  t.equal((await storeRows(join(five, 'data'))).length, 95)
+  t.equal((await storeRows(join(one, 'data'))).length, 95)
+
+  const again = await runEtl(['extract', '--quiet'], { cwd: five, env })
+  t.equal(again.code, 0, again.stderr)
+  t.notOk(await exists(join(five, 'data/validated.csv')), 'a new extract removes the validated rows of the old one')
+  const keep = await runEtl(['validate', '--quiet'], { cwd: five, env })
+  t.equal(keep.code, 3, keep.stderr)
+  t.notOk(await exists(join(five, 'data/validated.csv')), 'validating without quarantine writes no validated.csv')
+})
+
 t.test('SIGTERM mid-run: a clean stop, nothing committed, the run recorded as Cancelled', async (t) => {
   const db = await testDb(t)
   await db.client.query('CREATE TABLE prostate AS SELECT (41 + g % 39)::int AS age, (g % 2)::int AS target, 1.0::float8 AS lcavol, 3.0::float8 AS lweight, 6 AS gleason, 0 AS pgg45 FROM generate_series(1, 3000000) g')
