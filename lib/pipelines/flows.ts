@@ -79,8 +79,21 @@ export const validateFlow = flow({ name: 'extraction-validation' }, async (input
   }, () => validateStage(settings, input.db, input.input, ctx))
   const summary = await step(undefined, { signal: ctx.signal })
   ctx.summarize('validation', summary)
+  failUnlessWarn(settings, 'the validation', summary, 'expectations', `over ${summary.rows} rows`)
   return summary
 })
+
+/**
+ * A failed (meta-)validation fails its flow, so that the run record says Failed with the exit code (3), as a
+ * run stopped by the gate does; the results files are written either way. With --on-invalid warn it completes.
+ */
+function failUnlessWarn(settings: Settings, what: string, s: ValidationStageSummary, of: string, extra = ''): void {
+  if (s.success || settings.onInvalid === 'warn') return
+  const failed = s.statistics.evaluated_expectations - s.statistics.successful_expectations
+  throw new EtlError('ETL_QUALITY_GATE', `${what} FAILED: ${failed} of ${s.statistics.evaluated_expectations} ${of} failed${extra ? ` ${extra}` : ''}; results: ${(s.files ?? []).join(', ')} (--on-invalid warn to go on anyway)`, {
+    details: { statistics: s.statistics },
+  })
+}
 
 /** `etl load`: transformed.csv -> the feature store, behind the gate. */
 export const loadFlow = flow({ name: 'loading' }, async (input: PipelineInput, ctx) => {
@@ -102,7 +115,9 @@ export const metaValidateFlow = flow({ name: 'meta-extraction-validation' }, asy
     ctx.summarize('meta', summary)
     return summary
   })
-  return step(undefined, { signal: ctx.signal })
+  const summary = await step(undefined, { signal: ctx.signal })
+  failUnlessWarn(settings, 'the meta-validation', summary, 'checks')
+  return summary
 })
 
 /** The transform's input in the data folder: the validated rows when a validation quarantined some, else all extracted rows. */

@@ -44,13 +44,14 @@ export async function validateStage(settings: Settings, db: DbConfig | undefined
       }
     } else stats = await columnStatsFromBatches(csvSource(file), prepass)
   }
+  // With quarantine, the rows that pass are what the transform must read (as in the one-pass run): validated.csv.
+  // Without, the transform reads extracted.csv, and a validated.csv of an earlier validation would mislead it.
+  // Removed before the source opens (an opening error of the source must find its pipeline listening).
+  const validated = join(settings.dataDir, STAGE_FILES.validated)
+  await removeStageFile(validated)
   const source = fromDb ? pgSource(db, settings.source as SourceSpec, { batchSize: settings.batchSize, signal: ctx.signal }) : csvSource(file, { batchSize: settings.batchSize })
   const quarantine = settings.invalidRows === 'quarantine' ? quarantineCsv(join(settings.dataDir, STAGE_FILES.quarantine)) : undefined
   const validator = validate({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId } })
-  // With quarantine, the rows that pass are what the transform must read (as in the one-pass run): validated.csv.
-  // Without, the transform reads extracted.csv, and a validated.csv of an earlier validation would mislead it.
-  const validated = join(settings.dataDir, STAGE_FILES.validated)
-  await removeStageFile(validated)
   try {
     await pipeline(source, validator, quarantine ? csvSink(validated) : async (batches: AsyncIterable<unknown>) => {
       for await (const _ of batches);

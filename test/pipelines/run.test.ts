@@ -107,9 +107,17 @@ t.test('with --invalid-rows quarantine the five pipelines take the quarantined r
   const again = await runEtl(['extract', '--quiet'], { cwd: five, env })
   t.equal(again.code, 0, again.stderr)
   t.notOk(await exists(join(five, 'data/validated.csv')), 'a new extract removes the validated rows of the old one')
-  const keep = await runEtl(['validate', '--quiet'], { cwd: five, env })
+  const keep = await runEtl(['validate', '--quiet', '--json'], { cwd: five, env })
   t.equal(keep.code, 3, keep.stderr)
   t.notOk(await exists(join(five, 'data/validated.csv')), 'validating without quarantine writes no validated.csv')
+  const record = JSON.parse(keep.stdout)
+  t.match(record, { state: 'Failed', error: { code: 'ETL_QUALITY_GATE' }, summary: { validation: { success: false } } }, 'a failed validation is a Failed run, as its exit code 3 says')
+  t.match(keep.stderr, /ETL_QUALITY_GATE: the validation FAILED: 1 of 6 expectations failed over 97 rows; results: /)
+  t.ok(await exists(join(five, 'data/extract_validation_results.csv')), 'the results are written all the same')
+  const warned = await runEtl(['validate', '--on-invalid', 'warn', '--json'], { cwd: five, env })
+  t.equal(warned.code, 0, warned.stderr)
+  t.equal(JSON.parse(warned.stdout).state, 'Completed')
+  t.match(warned.stderr, /validation FAILED: 5\/6 expectations over 97 rows/)
 })
 
 t.test('SIGTERM mid-run: a clean stop, nothing committed, the run recorded as Cancelled', async (t) => {

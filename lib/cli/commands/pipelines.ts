@@ -49,17 +49,14 @@ export const validateCommand: Command = {
     noPositionals(positionals)
     const config = commandConfig(ctx, values)
     const fromDb = Boolean(values.table || values.query) && !values.input
-    let failed = false
-    const code = await runFlowCommand(ctx, config, validateFlow, {
+    // A failed validation fails the flow (exit 3, the record Failed) unless --on-invalid warn; the files are written either way.
+    return runFlowCommand(ctx, config, validateFlow, {
       needsDatabase: fromDb,
       ...(config.input ? { input: config.input } : {}),
       report: (s, log) => {
-        failed = !s.success
         log.info(`validation ${s.success ? 'passed' : 'FAILED'}: ${s.statistics.successful_expectations}/${s.statistics.evaluated_expectations} expectations over ${s.rows} rows -> ${s.files?.join(', ')}`)
       },
     })
-    // The results files are written either way; a failed validation exits 3 unless --on-invalid warn.
-    return code === 0 && failed && config.onInvalid !== 'warn' ? 3 : code
   },
 }
 
@@ -79,15 +76,12 @@ export const metaValidateCommand: Command = {
   async run(ctx, values, positionals) {
     noPositionals(positionals)
     const config = commandConfig(ctx, values)
-    let failed = false
-    const code = await runFlowCommand(ctx, config, metaValidateFlow, {
+    return runFlowCommand(ctx, config, metaValidateFlow, {
       needsDatabase: false,
       report: (s, log) => {
-        failed = !s.success
         log.info(`meta-validation ${s.success ? 'passed' : 'FAILED'}: ${s.statistics.successful_expectations}/${s.statistics.evaluated_expectations} checks -> ${s.files?.join(', ')}`)
       },
     })
-    return code === 0 && failed && config.onInvalid !== 'warn' ? 3 : code
   },
 }
 
