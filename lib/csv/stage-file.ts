@@ -109,7 +109,11 @@ export class StageFileWriter {
     }
   }
 
-  /** Waits for the last write, writes the sidecar (with `extra` fields, e.g. counts), renames the file into place. */
+  /**
+   * Waits for the last write, renames the file into place and writes its sidecar (with `extra` fields, e.g.
+   * counts). The old sidecar goes first: a stop in between leaves a CSV without a sidecar, which readers refuse
+   * (ETL_INPUT), never a new sidecar beside the old CSV, which they would read as if it were the new one.
+   */
   async commit(columnsIfEmpty: readonly Column[] = [], extra: Readonly<Record<string, unknown>> = {}): Promise<void> {
     await this.#queue
     await this.#pending
@@ -122,13 +126,14 @@ export class StageFileWriter {
     await this.#file.sync()
     await this.#file.close()
     this.#file = undefined
-    await writeFileAtomic(sidecarPath(this.path), JSON.stringify({ ...extra, columns: this.#columns, rows: this.#rows }, null, 2) + '\n')
     try {
+      await rm(sidecarPath(this.path), { force: true })
       await rename(this.#tmp, this.path)
     } catch (err) {
       throw new EtlError('ETL_DATA_DIR', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err })
     }
     this.#done = true
+    await writeFileAtomic(sidecarPath(this.path), JSON.stringify({ ...extra, columns: this.#columns, rows: this.#rows }, null, 2) + '\n')
   }
 
   /** Removes the temporary file. Never throws. */

@@ -45,8 +45,10 @@ export async function concatStageFiles(parts: readonly string[], out: string, ex
     }
     await file.sync()
     await file.close()
-    await writeFileAtomic(sidecarPath(out), JSON.stringify({ ...extra, columns, rows }, null, 2) + '\n')
+    // The old sidecar first, the new one last (as StageFileWriter.commit): never a new sidecar beside an old file.
+    await rm(sidecarPath(out), { force: true })
     await rename(tmp, out)
+    await writeFileAtomic(sidecarPath(out), JSON.stringify({ ...extra, columns, rows }, null, 2) + '\n')
   } catch (err) {
     await file.close().catch(() => {})
     await rm(tmp, { force: true })

@@ -16,7 +16,7 @@
  * predicate (`$1::float8`), so a float boundary is exact (shortest round-trip
  * output) and a timestamp keeps its microseconds.
  */
-import type pg from 'pg'
+import pg from 'pg'
 import { EtlError } from '../errors.ts'
 import { parseTableName, qualifiedName, quoteIdent, type SourceSpec } from '../extract/relation.ts'
 
@@ -110,23 +110,21 @@ export async function planPartitions(client: pg.ClientBase, table: string, key: 
   return { table, key, ranges }
 }
 
-/** The source of one range: the table's rows whose key falls in it. */
+/**
+ * The source of one range: the table's rows whose key falls in it. The bounds
+ * are written into the query as escaped literals (PostgreSQL's own text of
+ * the key values, cast back), not bound as parameters: a query without bound
+ * values is read by COPY, twice as fast as a cursor (pg-source.ts).
+ */
 export function rangeSource(plan: Pick<PartitionPlan, 'table' | 'key'>, range: PartitionRange): SourceSpec {
   const col = quoteIdent(plan.key.column)
   const cast = `::${plan.key.type}`
-  const values: string[] = []
   const parts: string[] = []
-  if (range.lower !== undefined) {
-    values.push(range.lower)
-    parts.push(`${col} >= $${values.length}${cast}`)
-  }
-  if (range.upper !== undefined) {
-    values.push(range.upper)
-    parts.push(`${col} < $${values.length}${cast}`)
-  }
+  if (range.lower !== undefined) parts.push(`${col} >= ${pg.escapeLiteral(range.lower)}${cast}`)
+  if (range.upper !== undefined) parts.push(`${col} < ${pg.escapeLiteral(range.upper)}${cast}`)
   let where = parts.length ? parts.join(' AND ') : 'TRUE'
   if (range.nulls) where = parts.length ? `(${where}) OR ${col} IS NULL` : 'TRUE'
-  return { query: `SELECT * FROM ${qualifiedName(plan.table)} WHERE ${where}`, values }
+  return { query: `SELECT * FROM ${qualifiedName(plan.table)} WHERE ${where}` }
 }
 
 /** `[.., 42)` for progress lines. */
