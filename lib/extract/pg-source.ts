@@ -45,7 +45,10 @@ export interface PgSourceOptions {
    * pipeline in which no stage changes a row in place. Default false.
    */
   readonly keepLines?: boolean
-  /** `copy` (default: when the source has no bound values and `db` is not a pg.Client) or `cursor`. */
+  /**
+   * `copy` or `cursor`. Default: `copy` when the source has no bound values and `db` is not a pg.Client, else
+   * `cursor`; `copy` where it cannot be used is ETL_INVALID_OPTION.
+   */
   readonly via?: 'copy' | 'cursor'
 }
 
@@ -140,7 +143,10 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
   const { text, values } = sourceSql(spec)
   const what = 'table' in spec ? `table ${spec.table}` : 'the source query'
   if (options.via !== undefined && options.via !== 'copy' && options.via !== 'cursor') throw invalidOption('via', '"copy" or "cursor"', options.via)
-  const viaCopy = options.via !== 'cursor' && values.length === 0 && !(db instanceof pg.Client)
+  const copyable = values.length === 0 && !(db instanceof pg.Client)
+  if (options.via === 'copy' && !copyable)
+    throw invalidOption('via', values.length ? '"cursor" for a query with bound values (COPY takes none)' : '"cursor" with a pg.Client (stopping a COPY early closes its connection)', options.via)
+  const viaCopy = options.via !== 'cursor' && copyable
 
   let held: Held | undefined
   let cursor: Cursor | undefined

@@ -162,3 +162,13 @@ t.test('COPY stopped early: the connection is closed, a pool stays usable', asyn
   }
   t.equal(left, 0, 'no COPY left running on the server')
 })
+
+t.test('via copy where COPY cannot be used is refused at once', async (t) => {
+  const { client, config } = await testDb(t)
+  t.throws(() => pgSource(config, { query: 'SELECT $1::int AS x', values: [1] }, { via: 'copy' }), { code: 'ETL_INVALID_OPTION', message: /COPY takes none/ })
+  t.throws(() => pgSource(client, { query: 'SELECT 1 AS x' }, { via: 'copy' }), { code: 'ETL_INVALID_OPTION', message: /pg\.Client/ })
+  t.throws(() => pgSource(config, { query: 'SELECT 1 AS x' }, { via: 'both' as 'copy' }), { code: 'ETL_INVALID_OPTION' })
+  const rows = []
+  for await (const b of pgSource(client, { query: 'SELECT 1 AS x' })) rows.push(...b.rows)
+  t.same(rows, [[1]], 'a pg.Client is read by cursor by default')
+})
