@@ -53,7 +53,11 @@ export class CopyRows {
   rows: Row[] = []
   lines: string[] = []
 
-  constructor(columns: readonly Column[], floatsOk: boolean) {
+  /** Make the lines too (false: only the rows; `lines` stays empty). */
+  readonly #withLines: boolean
+
+  constructor(columns: readonly Column[], floatsOk: boolean, withLines = true) {
+    this.#withLines = withLines
     this.#width = columns.length
     this.#parsers = columns.map((c) => parserFor(c.type))
     this.#casts = Uint8Array.from(this.#parsers, (p) => (p === Number ? NUMBER : p === IDENTITY ? TEXT : OTHER))
@@ -126,7 +130,7 @@ export class CopyRows {
       if (this.#kinds[i] === 1 && (f === '-0' || (checkFloats && f.indexOf('e') !== -1))) keep = false
     }
     this.rows.push(row)
-    this.lines.push(keep ? line : this.#make(fields, row))
+    if (this.#withLines) this.lines.push(keep ? line : this.#make(fields, row))
   }
 
   /** A record with quotes: csv-parse reads its fields (and says which were quoted). */
@@ -153,7 +157,7 @@ export class CopyRows {
       }
     }
     this.rows.push(row)
-    this.lines.push(this.#make(fields, row))
+    if (this.#withLines) this.lines.push(this.#make(fields, row))
   }
 
   #ragged(got: number): EtlError {

@@ -102,7 +102,7 @@ function take(reader: CopyRows, n: number): [Row[], string[]] {
   reader.rows = rows.slice(n)
   reader.lines = lines.slice(n)
   rows.length = n
-  lines.length = n
+  if (lines.length > n) lines.length = n
   return [rows, lines]
 }
 
@@ -261,7 +261,7 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
 
   /** Streams the COPY output through CopyRows; the copy stream is paused while the batches wait (backpressure). */
   function startCopy(client: pg.ClientBase, floatsOk: boolean): void {
-    const reader = new CopyRows(columns, floatsOk)
+    const reader = new CopyRows(columns, floatsOk, options.keepLines === true)
     const source = client.query(copyTo(`COPY (SELECT * FROM (${text}) AS etl_source) TO STDOUT WITH (FORMAT csv)`)) as unknown as Readable
     const c = { stream: source, rows: reader, ended: false }
     copy = c

@@ -38,7 +38,7 @@ export interface PartitionJob {
   readonly runId: string
   readonly index: number
   readonly count: number
-  /** The range's rows: a parameterized query over the table. */
+  /** The range's rows: a query over the table, its bounds written in as literals. */
   readonly source: SourceSpec & { readonly query: string }
   /** Absolute folder of the run's parts (made by the coordinator). */
   readonly parts: string
