@@ -11,8 +11,9 @@
  * renamed, not copied. Reading and writing the files themselves is
  * store-files.ts.
  *
- * Memory: 8 bytes per new key of one bucket (~1/16 of the load's keys), and
- * strings only where hashes meet; never the rows.
+ * Memory: 8 bytes per new key of the bucket being merged (~1/16 of the load's
+ * keys; the local sink merges two at a time), and strings only where hashes
+ * meet; never the rows.
  */
 import { open, rename } from 'node:fs/promises'
 import { EtlError } from '../errors.ts'

@@ -169,7 +169,8 @@ export function validateStep(options: ValidateOptions, hooks: ValidateHooks = {}
     return ordered
   }
 
-  async function batch(batch: Batch): Promise<Batch> {
+  // Synchronous unless rows go to quarantine (then the write is awaited): a fused chain stays synchronous.
+  function batch(batch: Batch): Batch | Promise<Batch> {
     try {
       ensureCompiled(batch.columns)
       const base = state!.rows
@@ -196,12 +197,12 @@ export function validateStep(options: ValidateOptions, hooks: ValidateHooks = {}
       })
       if (lines) keepLines(kept, keptLines, batch.columns)
       quarantinedRows += out.length
-      try {
-        await quarantine!.write(batch.columns, out, ids)
-      } catch (err) {
-        throw asEtlError(err, 'ETL_DATA_DIR')
-      }
-      return { columns: batch.columns, rows: kept }
+      return quarantine!.write(batch.columns, out, ids).then(
+        (): Batch => ({ columns: batch.columns, rows: kept }),
+        (err: unknown) => {
+          throw asEtlError(err, 'ETL_DATA_DIR')
+        },
+      )
     } catch (err) {
       throw asEtlError(err)
     }
