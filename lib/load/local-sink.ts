@@ -18,21 +18,20 @@
  * new key of those buckets (local-merge.ts). Staging writes each bucket's keys
  * beside its rows, so the merge never parses the new rows; a staged bucket
  * file starts with the header, so a new bucket is renamed into place.
- * Staging buffers each bucket's lines up to ~64 KiB before writing them (one
- * write per bucket and batch costed ~16 writes a batch); rows that come with
- * their CSV lines (lib/csv/lines.ts) are not formatted again.
+ * Staging is bucket-stage.ts (BucketStager): through `writable`, or done by
+ * partition workers elsewhere and taken over with adopt().
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { EtlError, invalidOption } from '../errors.ts'
 import type { Batch, Column } from '../types.ts'
-import { csvHeader, formatLines } from '../csv/format.ts'
-import { plainLines } from '../csv/lines.ts'
+import { csvHeader } from '../csv/format.ts'
+import { BucketStager, keysName, partName, STAGED_NAME, type StagedBuckets } from './bucket-stage.ts'
 import { assertSameSchema, featureGroupDto, type FeatureGroupDto, type FeatureGroupOptions } from './feature-group.ts'
-import { bucketOf, keyLine, keyOf, mergeBucket, recordKeyOf } from './local-merge.ts'
-import { syncFiles } from './store-files.ts'
+import { mergeBucket } from './local-merge.ts'
+import { appendFile, syncFiles } from './store-files.ts'
 import type { LoadSummary, StagedSink } from './sink.ts'
 
 export interface LocalSinkOptions {
@@ -54,6 +53,10 @@ export interface LocalSinkOptions {
 export interface LocalSink extends StagedSink {
   /** The folder of the feature group. */
   readonly location: string
+  /** Its bucket files (an existing feature group's own count). */
+  readonly buckets: number
+  /** Stages the buckets BucketStagers wrote into `dirs` as this load, instead of rows through `writable`. */
+  adopt(dirs: readonly string[]): Promise<void>
 }
 
 interface Manifest {
@@ -73,20 +76,10 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-const partName = (i: number): string => `part-${String(i).padStart(3, '0')}.csv`
-const keysName = (i: number): string => `keys-${String(i).padStart(3, '0')}.txt`
 
 /** Buckets merged at once by commit(). */
 const MERGE_CONCURRENCY = 2
 
-/** Characters of lines a bucket gathers before they are written. */
-const FLUSH_CHARS = 64 * 1024
-
-/** Characters written to a bucket file between two background fdatasyncs. */
-const SYNC_EVERY = 4 * 1024 * 1024
-
-/** Characters of writes under way past which a batch waits for them (bounded memory on a slow disk). */
-const IN_FLIGHT_CHARS = 4 * 1024 * 1024
 
 /**
  * Prepares a local load. Throws ETL_INVALID_OPTION / ETL_COLUMN_NAME for bad
@@ -114,127 +107,73 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
     throw new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err })
   }
 
-  const files: (FileHandle | undefined)[] = new Array(buckets).fill(undefined)
-  const keyFiles: (FileHandle | undefined)[] = new Array(buckets).fill(undefined)
-  // Per bucket: text not yet written (one flat piece per batch: no row or line of a batch stays alive), and its length.
-  const textBuf: string[][] = Array.from({ length: buckets }, () => [])
-  const keyBuf: string[][] = Array.from({ length: buckets }, () => [])
-  const bufChars: number[] = new Array<number>(buckets).fill(0)
-  const bucketRows: number[] = new Array<number>(buckets).fill(0) // staged rows per bucket (the merge sizes its key hashes by it)
-  // Scratch lists of the batch being spread over the buckets (reused).
-  const lineLists: string[][] = Array.from({ length: buckets }, () => [])
-  const keyLists: string[][] = Array.from({ length: buckets }, () => [])
+  const incoming = join(staging, 'incoming')
+  const stager = new BucketStager(incoming, options.columns, primaryKey, buckets)
+  let bucketRows: readonly number[] = new Array<number>(buckets).fill(0) // staged rows per bucket (the merge sizes its key hashes by it)
   let rows = 0
   let state: 'open' | 'staged' | 'committing' | 'committed' | 'aborted' = 'open'
-  let checked: readonly Column[] | undefined
   const header = csvHeader(options.columns) // the first line of every bucket file, staged ones too (a new bucket is renamed into place)
-  const names = options.columns.map((c) => c.name).join(',')
-  const what = (): string => primaryKey.join(', ')
-
-  // Writes under way, chained per bucket (so a bucket's writes stay in order), and the characters they hold. A batch
-  // does not wait for them (one await per flush made the run wait on the disk ~0.4 ms a batch) unless they hold more
-  // than IN_FLIGHT_CHARS; the first failure is kept and thrown by the next write or by the end of the input.
-  const writing: Promise<void>[] = new Array<Promise<void>>(buckets).fill(Promise.resolve())
-  let inFlight = 0
-  let failure: unknown
-  // Background fdatasyncs (as stage files do), so that commit()'s fsync finds little left: characters since the last, per bucket.
-  const unsynced: number[] = new Array<number>(buckets).fill(0)
-  const syncing: Promise<unknown>[] = []
-
-  function flushBucket(i: number): void {
-    const texts = textBuf[i]!
-    if (!texts.length) return
-    const keys = keyBuf[i]!
-    const chars = bufChars[i]!
-    textBuf[i] = []
-    keyBuf[i] = []
-    bufChars[i] = 0
-    inFlight += chars
-    const step = writing[i]!.then(async () => {
-      const first = !files[i]
-      files[i] ??= await open(join(staging, 'incoming', partName(i)), 'w')
-      keyFiles[i] ??= await open(join(staging, 'incoming', keysName(i)), 'w')
-      await Promise.all([files[i]!.write(first ? header + texts.join('') : texts.join('')), keyFiles[i]!.write(keys.join(''))])
-      unsynced[i]! += chars
-      if (unsynced[i]! >= SYNC_EVERY) {
-        unsynced[i] = 0
-        syncing.push(files[i]!.datasync().catch(() => {}))
-      }
-    }).finally(() => {
-      inFlight -= chars
-    })
-    step.catch((err: unknown) => {
-      failure ??= err
-    })
-    writing[i] = step
-  }
-
-  /** Waits for every write under way; throws the first failure. */
-  async function drain(): Promise<void> {
-    await Promise.allSettled(writing)
-    if (failure !== undefined) throw failure
-  }
-
-  async function writeBatch(batch: Batch): Promise<void> {
-    if (state === 'aborted') throw new EtlError('ETL_ABORTED', 'the local load was aborted')
-    if (batch.columns !== checked) {
-      if (batch.columns.map((c) => c.name).join(',') !== names)
-        throw new EtlError('ETL_SINK', `the local sink was prepared for columns ${names} but a batch has ${batch.columns.map((c) => c.name).join(',')}`)
-      checked = batch.columns
-    }
-    const all = batch.rows
-    const lines = plainLines(all) ?? formatLines(all)
-    for (let r = 0; r < all.length; r++) {
-      const row = all[r]!
-      const key = keyOf(row, keyIdx, what)
-      const i = bucketOf(key, buckets)
-      lineLists[i]!.push(lines[r]!)
-      bucketRows[i]!++
-      keyLists[i]!.push(keyLine(recordKeyOf(row, keyIdx, key)))
-    }
-    for (let i = 0; i < buckets; i++) {
-      const list = lineLists[i]!
-      if (!list.length) continue
-      list.push('')
-      const text = list.join('\n')
-      list.length = 0
-      const keys = keyLists[i]!
-      keys.push('')
-      keyBuf[i]!.push(keys.join('\n'))
-      keys.length = 0
-      textBuf[i]!.push(text)
-      bufChars[i]! += text.length
-    }
-    for (let i = 0; i < buckets; i++) if (bufChars[i]! >= FLUSH_CHARS) flushBucket(i)
-    rows += all.length
-    if (failure !== undefined || inFlight > IN_FLIGHT_CHARS) await drain()
-  }
-
-  async function closeFiles(): Promise<void> {
-    await Promise.allSettled(writing)
-    await Promise.all(syncing.splice(0))
-    await Promise.allSettled([...files, ...keyFiles].map((f) => f?.close()))
-    files.fill(undefined)
-    keyFiles.fill(undefined)
-  }
+  const wrap = (err: unknown): EtlError => (err instanceof EtlError ? err : new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err }))
 
   const writable = new Writable({
     objectMode: true,
     highWaterMark: 1,
     write(batch: Batch, _enc, cb) {
-      writeBatch(batch).then(() => cb(), (err: unknown) => cb(err instanceof EtlError ? err : new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err })))
+      if (state === 'aborted') return cb(new EtlError('ETL_ABORTED', 'the local load was aborted'))
+      stager.write(batch).then(() => cb(), (err: unknown) => cb(wrap(err)))
     },
     final(cb) {
-      for (let i = 0; i < buckets; i++) flushBucket(i)
-      drain().then(closeFiles).then(() => {
+      stager.finish().then((staged) => {
+        bucketRows = staged.bucketRows
+        rows = staged.rows
         if (state === 'open') state = 'staged'
         cb()
-      }, (err: unknown) => cb(err instanceof EtlError ? err : new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err })))
+      }, (err: unknown) => cb(wrap(err)))
     },
     destroy(err, cb) {
-      closeFiles().then(() => cb(err))
+      stager.close().then(() => cb(err))
     },
   })
+
+  /**
+   * Takes as this load the buckets that BucketStagers wrote into `dirs` (partition workers of `etl run
+   * --partitions`), in that order, instead of rows through `writable`. Each must hold this feature group's bucket
+   * count and columns (its header); a bucket's files are joined by copying bytes. Throws ETL_SINK otherwise.
+   */
+  async function adopt(dirs: readonly string[]): Promise<void> {
+    if (state !== 'open' || writable.writableLength || writable.writableEnded) throw new EtlError('ETL_SINK', 'adopt() takes the place of the writable: call it once, on a sink nothing was written to')
+    const staged: StagedBuckets[] = []
+    for (const dir of dirs) {
+      const s = (await readJson(join(dir, STAGED_NAME))) as StagedBuckets | undefined
+      if (!s || s.buckets !== buckets || s.header !== header || !Array.isArray(s.bucketRows) || s.bucketRows.length !== buckets)
+        throw new EtlError('ETL_SINK', `${dir} holds no staged buckets for this feature group (${buckets} buckets of ${header.trim()})`)
+      staged.push(s)
+    }
+    const skip = Buffer.byteLength(header)
+    try {
+      for (let i = 0; i < buckets; i++) {
+        const parts = dirs.filter((_, d) => staged[d]!.bucketRows[i]! > 0)
+        if (!parts.length) continue
+        const part = await open(join(incoming, partName(i)), 'w')
+        const keys = await open(join(incoming, keysName(i)), 'w')
+        try {
+          await part.write(header)
+          for (const dir of parts) {
+            await appendFile(part, join(dir, partName(i)), skip)
+            await appendFile(keys, join(dir, keysName(i)))
+          }
+        } finally {
+          await Promise.allSettled([part.close(), keys.close()])
+        }
+      }
+    } catch (err) {
+      throw wrap(err)
+    }
+    bucketRows = Array.from({ length: buckets }, (_, i) => staged.reduce((n, s) => n + s.bucketRows[i]!, 0))
+    rows = staged.reduce((n, s) => n + s.rows, 0)
+    state = 'staged'
+    writable.destroy()
+  }
 
   async function commit(): Promise<LoadSummary> {
     if (state === 'aborted') throw new EtlError('ETL_ABORTED', 'the local load was aborted; nothing to commit')
@@ -249,7 +188,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
       const mergeSome = async (): Promise<number> => {
         let rows = 0
         for (let i = next++; i < buckets; i = next++)
-          rows += await mergeBucket(join(staging, 'incoming', partName(i)), join(staging, 'incoming', keysName(i)), join(location, partName(i)), merged[i]!, header, keyIdx, { sync: false, keys: bucketRows[i]!, unique: options.uniqueKeys === true })
+          rows += await mergeBucket(join(staging, 'incoming', partName(i)), join(staging, 'incoming', keysName(i)), join(location, partName(i)), merged[i]!, header, keyIdx, { sync: false, keys: bucketRows[i] ?? 0, unique: options.uniqueKeys === true })
         return rows
       }
       const settled = await Promise.allSettled(Array.from({ length: Math.min(MERGE_CONCURRENCY, buckets) }, mergeSome))
@@ -284,9 +223,9 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
     state = 'aborted'
     // A writer still attached (a running pipeline) hears why; with nobody listening, a plain destroy.
     if (!writable.destroyed) writable.destroy(writable.listenerCount('error') > 0 && !writable.writableFinished ? new EtlError('ETL_ABORTED', 'the local load was aborted') : undefined)
-    await closeFiles()
+    await stager.close()
     await rm(staging, { recursive: true, force: true })
   }
 
-  return { writable, commit, abort, location }
+  return { writable, commit, abort, adopt, location, buckets }
 }
