@@ -29,7 +29,7 @@ import { EtlError, invalidOption } from '../errors.ts'
 import type { Batch, Column } from '../types.ts'
 import { csvHeader } from '../csv/format.ts'
 import { BucketStager, keysName, partName, STAGED_NAME, type StagedBuckets } from './bucket-stage.ts'
-import { assertSameSchema, featureGroupDto, type FeatureGroupDto, type FeatureGroupOptions } from './feature-group.ts'
+import { assertSameSchema, FEATURE_GROUP_DEFAULTS, featureGroupDto, type FeatureGroupDto, type FeatureGroupOptions } from './feature-group.ts'
 import { mergeBucket } from './local-merge.ts'
 import { appendFile, syncFiles } from './store-files.ts'
 import type { LoadSummary, StagedSink } from './sink.ts'
@@ -55,8 +55,8 @@ export interface LocalSink extends StagedSink {
   readonly location: string
   /** Its bucket files (an existing feature group's own count). */
   readonly buckets: number
-  /** Stages the buckets BucketStagers wrote into `dirs` as this load, instead of rows through `writable`. */
-  adopt(dirs: readonly string[]): Promise<void>
+  /** Stages the buckets BucketStagers wrote into `dirs` as this load, instead of rows through `writable`; resolves with their rows. */
+  adopt(dirs: readonly string[]): Promise<number>
 }
 
 interface Manifest {
@@ -80,6 +80,18 @@ async function readJson(path: string): Promise<unknown> {
 /** Buckets merged at once by commit(). */
 const MERGE_CONCURRENCY = 2
 
+
+/**
+ * How many bucket files a load into the local feature group uses: an existing
+ * one's own count, else `buckets` (default 16). What partition workers stage
+ * by (see LocalSink.adopt).
+ */
+export async function localStoreBuckets(dataDir: string, featureGroup: FeatureGroupOptions = {}, buckets = 16): Promise<number> {
+  const name = featureGroup.name ?? FEATURE_GROUP_DEFAULTS.name
+  const version = featureGroup.version ?? FEATURE_GROUP_DEFAULTS.version
+  const existing = (await readJson(join(resolve(dataDir, 'feature_store'), `${name}_${version}`, 'manifest.json'))) as Manifest | undefined
+  return existing?.buckets ?? buckets
+}
 
 /**
  * Prepares a local load. Throws ETL_INVALID_OPTION / ETL_COLUMN_NAME for bad
@@ -140,7 +152,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
    * --partitions`), in that order, instead of rows through `writable`. Each must hold this feature group's bucket
    * count and columns (its header); a bucket's files are joined by copying bytes. Throws ETL_SINK otherwise.
    */
-  async function adopt(dirs: readonly string[]): Promise<void> {
+  async function adopt(dirs: readonly string[]): Promise<number> {
     if (state !== 'open' || writable.writableLength || writable.writableEnded) throw new EtlError('ETL_SINK', 'adopt() takes the place of the writable: call it once, on a sink nothing was written to')
     const staged: StagedBuckets[] = []
     for (const dir of dirs) {
@@ -173,6 +185,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
     rows = staged.reduce((n, s) => n + s.rows, 0)
     state = 'staged'
     writable.destroy()
+    return rows
   }
 
   async function commit(): Promise<LoadSummary> {

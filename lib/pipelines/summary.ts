@@ -64,6 +64,8 @@ export interface PartitionsStageSummary {
   readonly key: string
   readonly ranges: readonly { readonly index: number; readonly range: string; readonly rows: number; readonly attempts: number; readonly durationMs: number }[]
   readonly durationMs: number
+  /** Who staged the rows in the sink: the workers (the local store's buckets, adopted) or the coordinator (it read the joined rows). */
+  readonly staging?: 'workers' | 'coordinator'
 }
 
 export interface RunSummary {

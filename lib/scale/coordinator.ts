@@ -29,6 +29,7 @@ import type { ColumnStats } from '../expectations/types.ts'
 import { connect, type DbConfig } from '../extract/connect.ts'
 import { describeSource } from '../extract/relation.ts'
 import { task, type FlowContext } from '../flow/index.ts'
+import { localStoreBuckets, type LocalSink } from '../load/local-sink.ts'
 import type { StagedSink } from '../load/sink.ts'
 import { STAGE_FILES } from '../pipelines/files.ts'
 import { finishRun, type Staged } from '../pipelines/run.ts'
@@ -172,9 +173,13 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
   const parts = join(settings.dataDir, 'runs', `${ctx.runId}.parts`)
   await mkdir(parts, { recursive: true })
   const { id, ...transform } = settings.transform
+  // Loading into the local store: the workers stage its buckets too, and the sink adopts them (no second read of the rows).
+  const store = settings.sink === 'local' || !settings.hopsworks
+    ? { buckets: await localStoreBuckets(settings.dataDir, settings.featureGroup), primaryKey: settings.featureGroup.primaryKey ?? [settings.transform.idColumn] }
+    : undefined
   const jobs: PartitionJob[] = plan.ranges.map((range) => ({
     runId: ctx.runId, index: range.index, count: plan.ranges.length, source: rangeSource(plan, range) as PartitionJob['source'], parts, suite, stats,
-    batchSize: settings.batchSize, invalidRows: settings.invalidRows, transform: { ...transform, id: id as 'nanoid' | 'derived', runTime },
+    batchSize: settings.batchSize, invalidRows: settings.invalidRows, transform: { ...transform, id: id as 'nanoid' | 'derived', runTime }, ...(store ? { store } : {}),
   }))
   deps.progress?.(`split ${table} on ${plan.key.column} into ${jobs.length} partition(s): ${plan.ranges.map(describeRange).join(' ')}`)
 
@@ -201,8 +206,17 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
 
     // Stage the rows in the sink, as the one-pass run does; the gate decides later.
     sink = await openSink({ settings, columns: transformed.columns, signal, uniqueKeys: settings.transform.id !== 'derived', validation: () => ({ suite, result }) })
-    const atSink = counter()
-    await pipeline(csvSource(transformedFile, { batchSize: settings.batchSize, trustedLines: true }), atSink, sink.writable, { signal })
+    let loaded: number
+    const local = sink as Partial<LocalSink>
+    const adopted = Boolean(store && local.adopt && local.buckets === store.buckets)
+    if (store && adopted) {
+      loaded = await local.adopt!(files.map((f) => f.store))
+      deps.progress?.(`the workers staged ${loaded} rows in the local store's ${store.buckets} buckets`)
+    } else {
+      const atSink = counter()
+      await pipeline(csvSource(transformedFile, { batchSize: settings.batchSize, trustedLines: true }), atSink, sink.writable, { signal })
+      loaded = atSink.rows
+    }
 
     const validation: ValidationStageSummary = {
       success: result.success, statistics: result.statistics, rows: total((o) => o.validated), invalidRows: total((o) => o.invalid),
@@ -213,12 +227,13 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
       datetime: settings.transform.datetime, runTime, columns: transformed.columns, file: transformedFile, durationMs: staging - started,
     }
     const counts: StageCountsSummary = {
-      extracted: total((o) => o.extracted), validated: validation.rows, quarantined: validation.quarantinedRows, transformed: transformed.rows, dropped, loaded: atSink.rows,
+      extracted: total((o) => o.extracted), validated: validation.rows, quarantined: validation.quarantinedRows, transformed: transformed.rows, dropped, loaded,
     }
     const partitions: PartitionsSummary = {
       key: plan.key.column,
       ranges: outputs.map((o) => ({ index: o.index, range: describeRange(plan.ranges[o.index]!), rows: o.extracted, attempts: o.attempt + 1, durationMs: o.durationMs })),
       durationMs: partitioned - started,
+      staging: adopted ? 'workers' : 'coordinator',
     }
     ctx.summarize('partitions', partitions)
     ctx.summarize('extract', { source: describeSource(settings.source), rows: counts.extracted, columns: extracted.columns, file: join(settings.dataDir, STAGE_FILES.extracted), durationMs: staging - started })

@@ -2,8 +2,9 @@
  * One partition, as a worker runs it: the same stream as `etl run`'s first
  * step, over the rows of one key range, into part files of its own.
  *
- *     pgSource(range) -> [csvTee(p<i>/extracted.csv) -> validate(suite) -> stamp() -> csvTee(p<i>/transformed.csv)]
- *                                                   └ p<i>/quarantine.csv          p<i>/state.json (mergeable state)
+ *     pgSource(range) -> [csvTee(p<i>/extracted.csv) -> validate(suite) -> stamp() -> csvTee(p<i>/transformed.csv)
+ *                                                   └ p<i>/quarantine.csv          -> (local store) buckets in p<i>/store/]
+ *                                                                                  p<i>/state.json (mergeable state)
  *
  * The part folder is `<parts>/p<i>`, named by the run and the partition only:
  * a retried partition first empties it and then writes the same names again,
@@ -28,7 +29,8 @@ import { pgSource } from '../extract/pg-source.ts'
 import type { SourceSpec } from '../extract/relation.ts'
 import type { Settings } from '../pipelines/settings.ts'
 import { STAGE_FILES } from '../pipelines/files.ts'
-import { fuse } from '../step.ts'
+import { BucketStager } from '../load/bucket-stage.ts'
+import { fuse, type Step } from '../step.ts'
 import { stampStep } from '../transform/stamp.ts'
 import { quarantineCsv } from '../validate/quarantine.ts'
 import { validateStep } from '../validate/validate.ts'
@@ -48,6 +50,11 @@ export interface PartitionJob {
   readonly batchSize: number
   readonly invalidRows: Settings['invalidRows']
   readonly transform: Omit<Settings['transform'], 'id'> & { readonly id: 'nanoid' | 'derived'; readonly runTime: string }
+  /**
+   * The run loads into the local store: also stage the transformed rows into its buckets (`p<i>/store/`, as
+   * BucketStager writes them), which the coordinator's sink adopts instead of reading transformed.csv again.
+   */
+  readonly store?: { readonly buckets: number; readonly primaryKey: readonly string[] }
 }
 
 export interface PartitionOutput {
@@ -74,6 +81,28 @@ export function partFiles(parts: string, index: number) {
     transformed: join(dir, STAGE_FILES.transformed),
     quarantine: join(dir, STAGE_FILES.quarantine),
     state: join(dir, 'state.json'),
+    store: join(dir, 'store'),
+  }
+}
+
+/** A step staging each batch into the local store's buckets in `dir` (made on the first batch, which carries the columns). */
+function storeStep(dir: string, store: NonNullable<PartitionJob['store']>): Step {
+  let stager: BucketStager | undefined
+  return {
+    async batch(batch) {
+      if (!stager) {
+        await mkdir(dir)
+        stager = new BucketStager(dir, batch.columns, store.primaryKey, store.buckets)
+      }
+      await stager.write(batch)
+      return batch
+    },
+    async end() {
+      await stager?.finish()
+    },
+    async abort() {
+      await stager?.close()
+    },
   }
 }
 
@@ -95,7 +124,10 @@ export async function runPartition(job: PartitionJob, db: DbConfig, options: { r
   try {
     await pipeline(
       source,
-      fuse([csvTeeStep(files.extracted, { keepLines: true }), validator, stamper, csvTeeStep(files.transformed, { sidecar: () => ({ dropped: stamper.counts.dropped }) })]),
+      fuse([
+        csvTeeStep(files.extracted, { keepLines: true }), validator, stamper, csvTeeStep(files.transformed, { sidecar: () => ({ dropped: stamper.counts.dropped }) }),
+        ...(job.store ? [storeStep(files.store, job.store)] : []),
+      ]),
       new Writable({
         objectMode: true,
         highWaterMark: 1,

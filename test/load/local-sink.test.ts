@@ -231,3 +231,36 @@ t.test('uniqueKeys: new buckets are renamed as staged; a later load into them st
   t.not(after.get('u1500')?.['age'], '99', 'an untouched old row')
   t.match(JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8')), { rows: 4000, loads: [{ rows: 3000 }, { rows: 2000 }] })
 })
+
+t.test('adopt: buckets staged elsewhere (partition workers) become the load; a folder of another layout is refused', async (t) => {
+  const dir = await dataDir(t)
+  const { BucketStager } = await import('../../lib/load/bucket-stage.ts')
+  const { mkdir } = await import('node:fs/promises')
+  const rows = prostateRows(5000)
+  const parts = [join(dir, 'p0'), join(dir, 'p1')]
+  for (const [k, part] of parts.entries()) {
+    await mkdir(part)
+    const stager = new BucketStager(part, prostateColumns, ['user_id'], 16)
+    const mine = rows.filter((_, i) => i % 2 === k)
+    for (let i = 0; i < mine.length; i += 700) await stager.write({ columns: prostateColumns, rows: mine.slice(i, i + 700) })
+    t.match(await stager.finish(), { buckets: 16, rows: 2500 })
+  }
+  const sink = await localSink({ dataDir: dir, columns: prostateColumns, uniqueKeys: true })
+  t.equal(sink.buckets, 16)
+  t.equal(await sink.adopt(parts), 5000)
+  t.match(await sink.commit(), { rows: 5000 })
+  const stored1 = await stored(join(dir, 'feature_store', 'prostate_group_1'))
+  t.equal(stored1.size, 5000, 'every row once')
+  t.equal(stored1.get('u4321')?.['age'], String(rows[4321]![2]))
+
+  const wrong = join(dir, 'p8')
+  await mkdir(wrong)
+  const eight = new BucketStager(wrong, prostateColumns, ['user_id'], 8)
+  await eight.write({ columns: prostateColumns, rows: rows.slice(0, 10) })
+  await eight.finish()
+  const next = await localSink({ dataDir: dir, columns: prostateColumns })
+  await t.rejects(next.adopt([wrong]), { code: 'ETL_SINK', message: /holds no staged buckets for this feature group \(16 buckets/ })
+  await t.rejects(next.adopt([join(dir, 'nothing-here')]), { code: 'ETL_SINK' })
+  await next.abort()
+  t.same((await readdir(join(dir, 'feature_store'))).filter((f) => f.startsWith('.staging')), [], 'the aborted staging is gone')
+})
