@@ -15,7 +15,7 @@
  * happens, the run's part folder is removed at the end and its jobs that are
  * still queued are cancelled.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { access, mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Transform } from 'node:stream'
@@ -29,6 +29,7 @@ import type { ColumnStats } from '../expectations/types.ts'
 import { connect, type DbConfig } from '../extract/connect.ts'
 import { describeSource } from '../extract/relation.ts'
 import { task, type FlowContext } from '../flow/index.ts'
+import { STAGED_NAME } from '../load/bucket-stage.ts'
 import { localStoreBuckets, type LocalSink } from '../load/local-sink.ts'
 import type { StagedSink } from '../load/sink.ts'
 import { STAGE_FILES } from '../pipelines/files.ts'
@@ -208,7 +209,9 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
     sink = await openSink({ settings, columns: transformed.columns, signal, uniqueKeys: settings.transform.id !== 'derived', validation: () => ({ suite, result }) })
     let loaded: number
     const local = sink as Partial<LocalSink>
-    const adopted = Boolean(store && local.adopt && local.buckets === store.buckets)
+    // Every worker staged (a worker of an older version would not have): else the rows are read again, as before.
+    const everyPartStaged = async (): Promise<boolean> => (await Promise.all(files.map((f) => access(join(f.store, STAGED_NAME)).then(() => true, () => false)))).every(Boolean)
+    const adopted = Boolean(store && local.adopt && local.buckets === store.buckets && (await everyPartStaged()))
     if (store && adopted) {
       loaded = await local.adopt!(files.map((f) => f.store))
       deps.progress?.(`the workers staged ${loaded} rows in the local store's ${store.buckets} buckets`)
