@@ -9,7 +9,8 @@
  */
 import type { Column, Row } from '../types.ts'
 
-const needsQuote = /[",\r\n]/
+/** A field with one of these characters is quoted. */
+export const needsQuote = /[",\r\n]/
 
 export function csvField(v: unknown): string {
   switch (typeof v) {
@@ -39,7 +40,7 @@ export function csvHeader(columns: readonly Column[]): string {
 }
 
 /** A json/jsonb/array column: every non-null value is written as JSON text (a JSON string too, quotes and all). */
-const isJsonType = (type: string): boolean => type === 'json' || type === 'jsonb' || type.startsWith('_')
+export const isJsonType = (type: string): boolean => type === 'json' || type === 'jsonb' || type.startsWith('_')
 const jsonColumnsCache = new WeakMap<readonly Column[], boolean[] | null>()
 
 function jsonColumns(columns: readonly Column[]): boolean[] | null {

@@ -59,11 +59,22 @@ export interface CsvSourceOptions {
   readonly trustedLines?: boolean
 }
 
-/** Quote characters in `s`. */
-function count(s: string): number {
+/** Quote characters in `s` (an odd count: the record goes on on the next line). */
+export function quoteCount(s: string): number {
   let n = 0
   for (let i = s.indexOf('"'); i >= 0; i = s.indexOf('"', i + 1)) n++
   return n
+}
+
+/**
+ * One CSV record with quotes (csv-parse): its fields, unquoted, and which of
+ * them were quoted (an unquoted empty field is NULL, a quoted one ''). Throws
+ * csv-parse's error for text that is not CSV.
+ */
+export function parseRecord(text: string): { fields: string[]; quoted: boolean[] } {
+  const quoted: boolean[] = []
+  const records = parseSync(text, { relax_column_count: true, cast: (v: string, ctx: CastingContext) => { quoted[ctx.index] = ctx.quoting; return v } }) as string[][]
+  return { fields: records[0] ?? [''], quoted }
 }
 
 /**
@@ -146,14 +157,13 @@ export function csvSource(path: string, options: CsvSourceOptions = {}): Readabl
 
     /** A record whose text holds a quote: csv-parse reads it (quoted fields, escaped quotes, line breaks inside). */
     const slow = (text: string, at: number): Row => {
-      let records: string[][]
-      const quotedAt: boolean[] = []
+      let parsed: ReturnType<typeof parseRecord>
       try {
-        records = parseSync(text, { relax_column_count: true, cast: (v: string, ctx: CastingContext) => { quotedAt[ctx.index] = ctx.quoting; return v } }) as string[][]
+        parsed = parseRecord(text)
       } catch (err) {
         throw new EtlError('ETL_INPUT', `${path} is not valid CSV: ${(err as Error).message.replace(/on line \d+/, `on line ${at}`)}`, { cause: err })
       }
-      const fields = records[0] ?? ['']
+      const { fields, quoted: quotedAt } = parsed
       if (header) return fields
       if (fields.length !== width) throw ragged(fields.length, at)
       return fields.map((f, i) => value(f, quotedAt[i] === true, i, at))
@@ -201,14 +211,14 @@ export function csvSource(path: string, options: CsvSourceOptions = {}): Readabl
       if (crlf && text.endsWith('\r')) text = text.slice(0, -1)
       if (open !== undefined) {
         open += '\n' + text
-        quotes += count(text)
+        quotes += quoteCount(text)
         if (quotes % 2) return undefined
         const whole = open
         open = undefined
         return record(slow(whole, lineNo), whole)
       }
       if (text.indexOf('"') < 0) return record(fast(text, lineNo), text)
-      quotes = count(text)
+      quotes = quoteCount(text)
       if (quotes % 2) {
         open = text
         return undefined

@@ -17,8 +17,7 @@
  * exponent: raw-lines.ts explains why); otherwise the line is made from the
  * fields by rawLineMaker, as the cursor path does.
  */
-import { parse as parseSync } from 'csv-parse/sync'
-import type { CastingContext } from 'csv-parse'
+import { parseRecord, quoteCount } from '../csv/read.ts'
 import { EtlError } from '../errors.ts'
 import type { Column, Row } from '../types.ts'
 import { lineKinds, rawLineMaker } from './raw-lines.ts'
@@ -28,13 +27,6 @@ const NUMBER = 0
 const TEXT = 1
 const OTHER = 2
 const IDENTITY = parserFor('text')
-
-/** Quote characters in `s`. */
-function quotes(s: string): number {
-  let n = 0
-  for (let i = s.indexOf('"'); i >= 0; i = s.indexOf('"', i + 1)) n++
-  return n
-}
 
 export class CopyRows {
   readonly #width: number
@@ -92,7 +84,7 @@ export class CopyRows {
   #line(line: string): void {
     if (this.#open !== undefined) {
       this.#open += '\n' + line
-      this.#openQuotes += quotes(line)
+      this.#openQuotes += quoteCount(line)
       if (this.#openQuotes % 2 === 0) {
         const record = this.#open
         this.#open = undefined
@@ -101,7 +93,7 @@ export class CopyRows {
       return
     }
     if (line.indexOf('"') === -1) return this.#plain(line)
-    const q = quotes(line)
+    const q = quoteCount(line)
     if (q % 2 === 0) return this.#quoted(line)
     this.#open = line
     this.#openQuotes = q
@@ -135,14 +127,13 @@ export class CopyRows {
 
   /** A record with quotes: csv-parse reads its fields (and says which were quoted). */
   #quoted(record: string): void {
-    const quotedAt: boolean[] = []
-    let records: string[][]
+    let parsed: ReturnType<typeof parseRecord>
     try {
-      records = parseSync(record, { relax_column_count: true, cast: (v: string, ctx: CastingContext) => { quotedAt[ctx.index] = ctx.quoting; return v } }) as string[][]
+      parsed = parseRecord(record)
     } catch (err) {
       throw new EtlError('ETL_DB_QUERY', `cannot read the COPY output: ${(err as Error).message}`, { cause: err })
     }
-    const texts = records[0] ?? ['']
+    const { fields: texts, quoted: quotedAt } = parsed
     if (texts.length !== this.#width) throw this.#ragged(texts.length)
     const fields: (string | null)[] = new Array<string | null>(this.#width)
     const row = new Array<unknown>(this.#width)

@@ -28,7 +28,7 @@
  * that are not the shortest: `floatTextIsShortest` says when the float kind
  * may be used (else floats are formatted, as before).
  */
-import { csvField } from '../csv/format.ts'
+import { csvField, isJsonType, needsQuote } from '../csv/format.ts'
 import type { Column, Row } from '../types.ts'
 import { parserFor } from './types.ts'
 
@@ -39,7 +39,6 @@ const BOOL = 3
 const VALUE = 4
 
 const identity = parserFor('text')
-const isJsonType = (type: string): boolean => type === 'json' || type === 'jsonb' || type.startsWith('_')
 
 function kindOf(type: string, floatsOk: boolean): number {
   switch (type) {
@@ -53,8 +52,6 @@ function kindOf(type: string, floatsOk: boolean): number {
       return parserFor(type) === identity && !isJsonType(type) ? TEXT : VALUE
   }
 }
-
-const needsQuote = /[",\r\n]/
 
 /** A function that makes the CSV line of one data row from its fields (PostgreSQL's text, null for NULL) and its parsed row. */
 export type RawLineMaker = (fields: (string | null)[], row: Row) => string

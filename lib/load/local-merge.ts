@@ -132,6 +132,12 @@ function holds(hashes: Float64Array, h: number): boolean {
   return false
 }
 
+/** A staged bucket file (header + records) that is the new bucket as it is: renamed into place. */
+async function renameInto(incoming: string, out: string, sync: boolean): Promise<void> {
+  await rename(incoming, out)
+  if (sync) await syncFiles([out])
+}
+
 /** Buckets with at most this many new keys keep them as strings (one pass over the old rows); larger ones keep 8-byte hashes. */
 const SMALL_BUCKET = 50_000
 
@@ -157,8 +163,7 @@ const SMALL_BUCKET = 50_000
 export async function mergeBucket(incoming: string, keys: string, old: string, out: string, header: string, keyIdx: readonly number[], options: { readonly sync?: boolean; readonly keys?: number; readonly unique?: boolean } = {}): Promise<number> {
   if (options.unique && options.keys !== undefined && !(await exists(old)) && (await exists(incoming))) {
     // No old rows and, as the caller knows, no key twice: the staged file is the bucket; its keys need not be read.
-    await rename(incoming, out)
-    if (options.sync !== false) await syncFiles([out])
+    await renameInto(incoming, out, options.sync !== false)
     return options.keys
   }
   let hashes = new Float64Array(Math.max(1, options.keys ?? 4096)) // sized once when the caller knows the count (no grown copies)
@@ -202,8 +207,7 @@ export async function mergeBucket(incoming: string, keys: string, old: string, o
   }
 
   if (fresh && !hasOld && !lastOf.size) {
-    await rename(incoming, out)
-    if (options.sync !== false) await syncFiles([out])
+    await renameInto(incoming, out, options.sync !== false)
     return fresh
   }
   const file = await open(out, 'w')
