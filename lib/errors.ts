@@ -33,6 +33,11 @@ export type EtlErrorCode =
   | 'ETL_WEBHOOK'
   | 'ETL_QUEUE'
   | 'ETL_PARTITION'
+  | 'ETL_LOCKED'
+  | 'ETL_DISK_FULL'
+  | 'ETL_STORE_INTEGRITY'
+  | 'ETL_LINEAGE'
+  | 'ETL_RECONCILE'
   | 'ETL_INTERNAL'
 
 /** The exit code of `etl` for each error code: 2 usage/configuration, 3 quality gate, 1 anything else. */
@@ -46,6 +51,7 @@ export function exitCodeOf(code: EtlErrorCode): 1 | 2 | 3 {
     case 'ETL_UNKNOWN_TABLE':
     case 'ETL_DATA_DIR':
     case 'ETL_INPUT':
+    case 'ETL_LINEAGE':
       return 2
     case 'ETL_QUALITY_GATE':
     case 'ETL_META_VALIDATION':

@@ -193,6 +193,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
     if (state !== 'staged') throw new EtlError('ETL_SINK', state === 'open' ? 'commit() before the sink\'s input ended' : 'commit() was already called')
     state = 'committing'
     const out = join(staging, 'out')
+    let total = 0
     try {
       await mkdir(out)
       const merged = Array.from({ length: buckets }, (_, i) => join(out, partName(i)))
@@ -207,7 +208,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
       const settled = await Promise.allSettled(Array.from({ length: Math.min(MERGE_CONCURRENCY, buckets) }, mergeSome))
       const failed = settled.find((s) => s.status === 'rejected')
       if (failed) throw failed.reason
-      const total = settled.reduce((sum, s) => sum + (s.status === 'fulfilled' ? s.value : 0), 0)
+      total = settled.reduce((sum, s) => sum + (s.status === 'fulfilled' ? s.value : 0), 0)
       // Durable before the rename, as before; synced together rather than one bucket after the other.
       await syncFiles(merged)
       const manifest: Manifest = { format: 1, primaryKey, buckets, rows: total, loads: [...(existing?.loads ?? []), { at: new Date().toISOString(), rows }] }
@@ -228,7 +229,8 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
     }
     state = 'committed'
     await rm(staging, { recursive: true, force: true }).catch(() => {}) // only the old copy and the incoming rows are left in it
-    return { sink: 'local', rows, featureGroup: { name: dto.name, version: dto.version }, location, columns: options.columns }
+    const report = { write: 'merge', inserted: null, updated: null, unchanged: null, deleted: null, rowsBefore: existing?.rows ?? 0, rowsAfter: total } as const
+    return { sink: 'local', rows, report, featureGroup: { name: dto.name, version: dto.version }, location, columns: options.columns }
   }
 
   async function abort(): Promise<void> {

@@ -26,9 +26,39 @@ export interface FeatureGroupRef {
   readonly version: number
 }
 
+/**
+ * What a load does with the rows already in the feature group (names as dlt's):
+ * - `merge` (default): upsert on the primary key; a re-run of unchanged data changes nothing.
+ * - `append`: add the rows (only for keys the run made: nanoid, sequential).
+ * - `replace`: afterwards the group holds exactly this load's rows.
+ */
+export type WriteDisposition = 'merge' | 'append' | 'replace'
+
+/**
+ * What the store holds after a commit. A figure the store cannot tell (a Hopsworks server that does
+ * not report it) is `null`, shown as "unknown"; never a guess.
+ */
+export interface LoadReport {
+  readonly write: WriteDisposition
+  /** Rows whose key was not in the group before. */
+  readonly inserted: number | null
+  /** Rows whose key was there with other values. */
+  readonly updated: number | null
+  /** Rows whose key was there with the same values. */
+  readonly unchanged: number | null
+  /** Rows that were in the group and are not any more (replace). */
+  readonly deleted: number | null
+  /** The group's rows before and after the commit. */
+  readonly rowsBefore: number | null
+  readonly rowsAfter: number | null
+}
+
 export interface LoadSummary {
   readonly sink: 'local' | 'hopsworks'
+  /** Rows this load sent (staged and committed). */
   readonly rows: number
+  /** What the store holds now (see LoadReport). */
+  readonly report: LoadReport
   readonly featureGroup: FeatureGroupRef
   /** Local: the folder of the feature group. Hopsworks: the ingestion data path. */
   readonly location: string

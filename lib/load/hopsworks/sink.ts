@@ -210,7 +210,8 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     state = 'started'
     const finished = await waitForJob(started)
     state = 'committed'
-    const summary = { sink: 'hopsworks' as const, rows, featureGroup: { name: fg.name, version: fg.version }, location: job.dataPath, columns: options.columns, job: { name: job.jobName, executionId: finished.id, finalStatus: finished.finalStatus, state: finished.state } }
+    const report = { write: 'merge', inserted: null, updated: null, unchanged: null, deleted: null, rowsBefore: null, rowsAfter: null } as const
+    const summary = { sink: 'hopsworks' as const, rows, report, featureGroup: { name: fg.name, version: fg.version }, location: job.dataPath, columns: options.columns, job: { name: job.jobName, executionId: finished.id, finalStatus: finished.finalStatus, state: finished.state } }
     const loaded = `the data is loaded (job ${job.jobName} ${finished.finalStatus})`
     let featureView: { name: string; version: number } | undefined
     try {
