@@ -35,6 +35,8 @@ export const flags = {
   webhook: { type: 'string', multiple: true, arg: 'URL', help: 'POST a JSON notification on failure (repeatable)' },
   notify: { type: 'string', arg: 'failure|always', help: 'when webhooks fire (default failure)' },
   cron: { type: 'string', arg: 'EXPR', help: 'cron expression (5 fields, or 6 with seconds)' },
+  tz: { type: 'string', arg: 'ZONE', help: 'time zone of the cron expression: UTC (default), local, or an IANA name such as Europe/Oslo' },
+  'max-failures': { type: 'string', arg: 'N', help: 'stop the schedule (non-zero exit) after N failed runs in a row (default: never)' },
   config: { type: 'string', arg: 'FILE', help: 'config file (default ./etl.config.json if present)' },
   json: { type: 'boolean', help: 'print the result (run record) as JSON on stdout' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress, only errors' },

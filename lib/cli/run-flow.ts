@@ -36,8 +36,23 @@ export interface RunFlowOptions<R> {
   readonly input?: string
 }
 
+/** How a command's run ended: its exit code, and the run's id, state and error code when it was recorded. */
+export interface CommandRunResult {
+  readonly exitCode: number
+  readonly id?: string
+  readonly state?: RunRecord['state']
+  readonly code?: string
+  readonly message?: string
+  readonly record?: RunRecord
+}
+
 /** Runs a pipeline flow as a command; resolves with the exit code. */
 export async function runFlowCommand<R>(ctx: CommandContext, config: Readonly<EtlConfig>, f: PipelineFlow<R>, options: RunFlowOptions<R>): Promise<number> {
+  return (await runFlowResult(ctx, config, f, options)).exitCode
+}
+
+/** Runs a pipeline flow as a command; resolves with the exit code and the run's outcome (`etl schedule` counts them). */
+export async function runFlowResult<R>(ctx: CommandContext, config: Readonly<EtlConfig>, f: PipelineFlow<R>, options: RunFlowOptions<R>): Promise<CommandRunResult> {
   const log = makeLogger(ctx, config)
   const settings = resolveSettings(config, ctx.env, ctx.cwd)
   await ensureDataDir(settings.dataDir)
@@ -64,7 +79,7 @@ export async function runFlowCommand<R>(ctx: CommandContext, config: Readonly<Et
     if (outcome.state === 'Completed') {
       options.report?.(outcome.result, log)
       log.info(`run ${outcome.id} completed; record: ${settings.dataDir}/runs/${outcome.id}.json`)
-      return 0
+      return { exitCode: 0, id: outcome.id, state: outcome.state, record: outcome.record }
     }
     let err = asEtlError(outcome.error)
     if (outcome.state === 'Cancelled' && !ctx.signal.aborted && settings.timeout)
@@ -72,7 +87,7 @@ export async function runFlowCommand<R>(ctx: CommandContext, config: Readonly<Et
     else if (outcome.state === 'Cancelled') err = new EtlError('ETL_CANCELLED', 'the run was stopped by a signal; nothing was committed')
     log.error(`${err.code}: ${err.message}`, { code: err.code, runId: outcome.id })
     log.error(`run ${outcome.id} ${outcome.state.toLowerCase()}; record: ${settings.dataDir}/runs/${outcome.id}.json`)
-    return err.exitCode
+    return { exitCode: err.exitCode, id: outcome.id, state: outcome.state, code: err.code, message: err.message, record: outcome.record }
   } finally {
     await db?.close()
   }

@@ -11,19 +11,20 @@
  *
  * As in Vixie cron, when both day fields are restricted (neither starts with
  * `*` or `?`) a day matches if either matches; otherwise both must. Times are
- * local unless `timezone: 'utc'`. Across daylight-saving changes a time that
- * does not exist that day is skipped, and a repeated time fires once.
+ * local unless `timezone` is `'utc'` or an IANA zone (`'Europe/Oslo'`, read
+ * through Intl). Across daylight-saving changes a time that does not exist
+ * that day is skipped, and a repeated time fires once.
  */
 import { EtlError } from '../errors.ts'
 
 export interface CronOptions {
-  /** Evaluate in local time (default) or in UTC. */
-  readonly timezone?: 'local' | 'utc'
+  /** Evaluate in local time (default), in UTC, or in an IANA time zone such as `'America/New_York'`. */
+  readonly timezone?: string
 }
 
 export interface Cron {
   readonly source: string
-  readonly timezone: 'local' | 'utc'
+  readonly timezone: string
   /** Whether the expression has a seconds field. */
   readonly seconds: boolean
   /** The first matching time strictly after `after` (whole seconds). */
@@ -96,6 +97,53 @@ function parseField(source: string, field: Field, text: string): Set<number> {
   return out
 }
 
+type Clock = ReturnType<typeof clock>
+
+/** Whether `tz` is a time zone Intl knows (an IANA name such as `Europe/Oslo`, or `UTC`). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Accessors for the wall clock of an IANA zone: parts through Intl, and wall times back to instants by the zone's offset. */
+function zonedClock(timeZone: string): Clock {
+  const fmt = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', weekday: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+  })
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+  const wall = (d: Date) => {
+    const p: Record<string, string> = {}
+    for (const part of fmt.formatToParts(d)) p[part.type] = part.value
+    return { y: Number(p.year), mo: Number(p.month), d: Number(p.day), h: Number(p.hour), mi: Number(p.minute), s: Number(p.second), dow: days.indexOf(p.weekday ?? '') }
+  }
+  const offset = (t: number) => {
+    const w = wall(new Date(t))
+    return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - Math.floor(t / 1000) * 1000
+  }
+  // A wall time to the instant showing it (twice, so an offset that changes between the guess and the answer settles).
+  const at = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0) => {
+    const w = Date.UTC(y, mo - 1, d, h, mi, s)
+    const first = w - offset(w)
+    return new Date(w - offset(first))
+  }
+  return {
+    get: (d: Date) => {
+      const w = wall(d)
+      return [w.s, w.mi, w.h, w.d, w.mo, w.dow] as const
+    },
+    nextMonth: (d: Date) => { const w = wall(d); return at(w.y, w.mo + 1, 1) },
+    nextDay: (d: Date) => { const w = wall(d); return at(w.y, w.mo, w.d + 1) },
+    setHour: (d: Date, h: number) => { const w = wall(d); return at(w.y, w.mo, w.d, h) },
+    setMinute: (d: Date, m: number) => { const w = wall(d); return at(w.y, w.mo, w.d, w.h, m) },
+    setSecond: (d: Date, sec: number) => { const w = wall(d); return at(w.y, w.mo, w.d, w.h, w.mi, sec) },
+    year: (d: Date) => wall(d).y,
+  }
+}
+
 /** Accessors for local time or UTC. */
 function clock(utc: boolean) {
   return utc
@@ -127,7 +175,9 @@ function atLeast(sorted: readonly number[], from: number): number | undefined {
 /** Parses an expression. Throws ETL_INVALID_OPTION naming the field at fault, or when the expression never fires. */
 export function parseCron(expression: string, options: CronOptions = {}): Cron {
   const timezone = options.timezone ?? 'local'
-  if (timezone !== 'local' && timezone !== 'utc') throw fail(expression, `timezone must be 'local' or 'utc'`)
+  if (typeof timezone !== 'string' || (timezone !== 'local' && timezone !== 'utc' && !isTimeZone(timezone))) {
+    throw fail(String(expression), `timezone must be 'local', 'utc' or an IANA time zone such as Europe/Oslo, got ${JSON.stringify(timezone)}`)
+  }
   if (typeof expression !== 'string') throw fail(String(expression), 'expected a string')
   const source = expression.trim()
   const expanded = macros[source.toLowerCase()] ?? source
@@ -140,7 +190,7 @@ export function parseCron(expression: string, options: CronOptions = {}): Cron {
   const [secs, mins, hours, doms, months, dows] = sets as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>, Set<number>]
   const domStar = /^[*?]/.test(texts[3] as string)
   const dowStar = /^[*?]/.test(texts[5] as string)
-  const c = clock(timezone === 'utc')
+  const c = timezone === 'local' || timezone === 'utc' ? clock(timezone === 'utc') : zonedClock(timezone)
   // Vixie cron: a day field starting with * or ? makes both required (a bare * holds every day anyway).
   const dayOk = (dom: number, dow: number) => (domStar || dowStar ? doms.has(dom) && dows.has(dow) : doms.has(dom) || dows.has(dow))
 

@@ -48,6 +48,6 @@ export type {
   AttemptRecord, DeliveryRecord, ErrorRecord, HookRecord, RunRecord, RunState, TaskRunRecord, TaskState, WebhookEvent,
 } from './run-record.ts'
 export { listRuns, newRunId, readRun, runsDir, type ListRunsOptions } from './run-store.ts'
-export { parseCron, type Cron, type CronOptions } from './cron.ts'
+export { isTimeZone, parseCron, type Cron, type CronOptions } from './cron.ts'
 export { schedule, type ScheduledRun, type ScheduleEvent, type ScheduleOptions, type ScheduleSummary, type Tick } from './schedule.ts'
 export { createLogger, silentLogger, type FlowLogger, type Logger, type LoggerOptions, type LogLevel } from './log.ts'

@@ -3,7 +3,9 @@
  * once, until a signal aborts (`etl schedule`).
  *
  *     wait for the next tick -> previous run still going? skip (logged) : start a run (not awaited)
- *     signal aborts -> stop waiting -> cancel the run in progress (default) or let it finish -> resolve
+ *     run ends -> completed | failed | cancelled (logged with state, exit code, error code; counted)
+ *     signal aborts, or `maxFailures` failures in a row -> stop waiting -> cancel the run in progress
+ *       (default) or let it finish -> resolve with the counts
  *
  * Ticks missed while the process was not scheduled (a suspended machine) are
  * not caught up: the next tick is always computed from now.
@@ -27,7 +29,15 @@ export interface Tick {
 export interface ScheduledRun {
   readonly id?: string
   readonly state?: string
+  /** The run's exit code (0 ok): when given, it decides whether the run failed. */
+  readonly exitCode?: number
+  /** The error code a failed run ended with, and its message. */
+  readonly code?: string
+  readonly message?: string
 }
+
+/** How a run ended, for the counts: a non-zero exit code (or, without one, a state other than Completed/Cancelled) is a failure. */
+export type RunOutcome = 'completed' | 'failed' | 'cancelled'
 
 export type ScheduleEvent =
   | { readonly type: 'started'; readonly index: number; readonly scheduledAt: Date }
@@ -38,7 +48,11 @@ export type ScheduleEvent =
       readonly durationMs: number
       readonly runId?: string
       readonly state?: string
-      /** Set when the job rejected (the schedule goes on). */
+      readonly outcome: RunOutcome
+      readonly exitCode?: number
+      /** Failures in a row, this one included (0 when the run did not fail). */
+      readonly consecutiveFailures: number
+      /** Set when the job rejected or the run failed (the schedule goes on). */
       readonly error?: { readonly code: string; readonly message: string }
     }
   | { readonly type: 'skipped'; readonly scheduledAt: Date; readonly runningIndex: number }
@@ -48,21 +62,34 @@ export interface ScheduleOptions {
   readonly signal?: AbortSignal
   /** On stop, `'cancel'` (default) aborts the running job's tick signal and waits for it to end; `'wait'` lets it finish. */
   readonly onStop?: 'cancel' | 'wait'
-  /** For a cron given as text. Default `'local'`. */
-  readonly timezone?: 'local' | 'utc'
+  /** For a cron given as text: `'local'` (default), `'utc'` or an IANA zone. */
+  readonly timezone?: string
   /** Default: silent. */
   readonly log?: FlowLogger
   /** Called on every run start, run end and skipped tick. Exceptions from it are logged and ignored. */
   readonly onRun?: (event: ScheduleEvent) => void
+  /** Stop the schedule after this many failed runs in a row (the summary says so). Default: never. */
+  readonly maxFailures?: number
 }
 
 export interface ScheduleSummary {
   readonly started: number
-  readonly skipped: number
+  readonly completed: number
   readonly failed: number
+  readonly cancelled: number
+  readonly skipped: number
+  /** Why the schedule ended: its signal, or `maxFailures` failures in a row. */
+  readonly stoppedBy: 'signal' | 'max-failures'
+  /** The last failed run, if any run failed. */
+  readonly lastFailure?: { readonly index: number; readonly runId?: string; readonly exitCode: number; readonly code: string }
 }
 
-const keys = ['signal', 'onStop', 'timezone', 'log', 'onRun']
+const keys = ['signal', 'onStop', 'timezone', 'log', 'onRun', 'maxFailures']
+
+function outcomeOf(result: ScheduledRun): RunOutcome {
+  if (result.exitCode !== undefined) return result.exitCode === 0 ? 'completed' : result.state === 'Cancelled' && result.code === 'ETL_CANCELLED' ? 'cancelled' : 'failed'
+  return result.state === undefined || result.state === 'Completed' ? 'completed' : result.state === 'Cancelled' ? 'cancelled' : 'failed'
+}
 
 /**
  * Runs `job` at every tick of `cron` until `options.signal` aborts; resolves
@@ -78,6 +105,10 @@ export async function schedule(
   if (onStop !== 'cancel' && onStop !== 'wait') throw invalidOption('schedule.onStop', "'cancel' or 'wait'", onStop)
   checkFunction('schedule job', job)
   checkFunction('schedule.onRun', onRun)
+  const { maxFailures } = options
+  if (maxFailures !== undefined && (!Number.isInteger(maxFailures) || maxFailures < 1)) throw invalidOption('schedule.maxFailures', 'an integer >= 1', maxFailures)
+  const giveUp = new AbortController()
+  const stop = signal ? AbortSignal.any([signal, giveUp.signal]) : giveUp.signal
   const expr = typeof cron === 'string' ? parseCron(cron, { timezone: options.timezone }) : cron
   const emit = (event: ScheduleEvent) => {
     try {
@@ -90,14 +121,18 @@ export async function schedule(
   let started = 0
   let skipped = 0
   let failed = 0
+  let completed = 0
+  let cancelled = 0
+  let inARow = 0
+  let lastFailure: ScheduleSummary['lastFailure']
   let current: { index: number; done: Promise<void>; control: AbortController } | undefined
   let last = Date.now()
 
   log.info(`${label}: started, first run at ${expr.next(new Date(last)).toISOString()}`, { cron: expr.source })
-  while (!signal?.aborted) {
+  while (!stop.aborted) {
     const at = expr.next(new Date(Math.max(last, Date.now())))
     try {
-      await sleepUntil(at.getTime(), signal)
+      await sleepUntil(at.getTime(), stop)
     } catch {
       break
     }
@@ -116,19 +151,37 @@ export async function schedule(
     const done = Promise.resolve()
       .then(() => job({ index, scheduledAt: at, signal: control.signal }))
       .then(
-        (result) => {
-          const { id, state } = (result ?? {}) as ScheduledRun
-          if (state === 'Failed') failed++
-          log.info(`${label}: run ${index}${id ? ` (${id})` : ''} ended${state ? ` ${state}` : ''}`, { runId: id, state })
-          emit({ type: 'finished', index, scheduledAt: at, durationMs: Date.now() - t0, ...(id ? { runId: id } : {}), ...(state ? { state } : {}) })
-        },
-        (err: unknown) => {
-          failed++
+        (result) => (result ?? {}) as ScheduledRun,
+        (err: unknown): ScheduledRun => {
           const e = asEtlError(err)
-          log.error(`${label}: run ${index} failed: ${e.code} ${e.message}`, { code: e.code })
-          emit({ type: 'finished', index, scheduledAt: at, durationMs: Date.now() - t0, error: { code: e.code, message: e.message } })
+          log.error(`${label}: run ${index} failed before it was recorded: ${e.code} ${e.message}`, { code: e.code })
+          return { state: 'Failed', exitCode: e.exitCode, code: e.code, message: e.message }
         },
       )
+      .then((result) => {
+        const { id, state, exitCode, code, message } = result
+        const outcome = outcomeOf(result)
+        if (outcome === 'completed') completed++
+        else if (outcome === 'cancelled') cancelled++
+        if (outcome === 'failed') {
+          failed++
+          inARow++
+          lastFailure = { index, ...(id ? { runId: id } : {}), exitCode: exitCode ?? 1, code: code ?? 'ETL_INTERNAL' }
+        } else if (outcome === 'completed') inARow = 0
+        const tail = `${state ? ` ${state}` : ''}${exitCode === undefined ? '' : `, exit ${exitCode}`}${code ? `, ${code}` : ''}`
+        const fields = { runId: id, state, exitCode, code, outcome }
+        if (outcome === 'failed') log.error(`${label}: run ${index}${id ? ` (${id})` : ''} ended${tail} (${inARow} failure(s) in a row)`, fields)
+        else log.info(`${label}: run ${index}${id ? ` (${id})` : ''} ended${tail}`, fields)
+        emit({
+          type: 'finished', index, scheduledAt: at, durationMs: Date.now() - t0, outcome, consecutiveFailures: outcome === 'failed' ? inARow : 0,
+          ...(id ? { runId: id } : {}), ...(state ? { state } : {}), ...(exitCode === undefined ? {} : { exitCode }),
+          ...(outcome === 'failed' ? { error: { code: code ?? 'ETL_INTERNAL', message: message ?? `run ${index} ended ${state ?? 'with a failure'}` } } : {}),
+        })
+        if (maxFailures !== undefined && inARow >= maxFailures && !giveUp.signal.aborted) {
+          log.error(`${label}: ${inARow} failures in a row (--max-failures ${maxFailures}): stopping`)
+          giveUp.abort(new Error('max-failures'))
+        }
+      })
       .finally(() => {
         if (current?.index === index) current = undefined
       })
@@ -137,11 +190,12 @@ export async function schedule(
   const running = current
   if (running) {
     log.info(`${label}: stopping, ${onStop === 'cancel' ? 'cancelling' : 'waiting for'} run ${running.index}`)
-    if (onStop === 'cancel') running.control.abort(signal ? cancelledError(signal, 'schedule') : undefined)
+    if (onStop === 'cancel') running.control.abort(cancelledError(stop, 'schedule'))
     await running.done
   }
-  log.info(`${label}: stopped`, { started, skipped, failed })
-  return { started, skipped, failed }
+  const stoppedBy = giveUp.signal.aborted ? 'max-failures' : 'signal'
+  log.info(`${label}: stopped`, { started, completed, failed, cancelled, skipped, stoppedBy })
+  return { started, completed, failed, cancelled, skipped, stoppedBy, ...(lastFailure ? { lastFailure } : {}) }
 }
 
 /** Sleeps until the wall clock reaches `atMs` (re-checked, so an early timer never fires a tick twice). */

@@ -334,6 +334,12 @@ const ROWS: readonly Row[] = [
   { n: 59, input: 'a value that is not a number in an integer column of a stage CSV', command: 'etl transform --input test/cli/bad-inputs/not-a-number.csv', code: 'ETL_INPUT', exit: 2,
     says: 'column age is not valid int4: "forty"',
     run: (s) => s.etl(['transform', '--input', fx('not-a-number.csv')]) },
+  { n: 60, input: 'a schedule time zone that does not exist', command: 'etl schedule --cron "0 2 * * *" --tz Mars/Olympus', code: 'ETL_INVALID_OPTION', exit: 2,
+    says: 'Invalid option --tz: expected UTC, local or an IANA time zone such as Europe/Oslo, got "Mars/Olympus"',
+    run: (s) => s.etl(['schedule', '--cron', '0 2 * * *', '--tz', 'Mars/Olympus']) },
+  { n: 61, input: '`--max-failures` that is not a positive integer', command: 'etl schedule --cron "0 2 * * *" --max-failures 0', code: 'ETL_INVALID_OPTION', exit: 2,
+    says: 'Invalid option --max-failures: expected an integer >= 1, got "0"',
+    run: (s) => s.etl(['schedule', '--cron', '0 2 * * *', '--max-failures', '0']) },
 ]
 
 // ───────────────────────────────── the run ─────────────────────────────────

@@ -75,7 +75,7 @@ t.test("onStop 'wait' lets the run in progress finish", async (t) => {
     },
     { signal: ac.signal, onStop: 'wait', onRun: (e) => events.push(e) },
   )
-  t.same(summary, { started: 1, skipped: 0, failed: 0 })
+  t.same(summary, { started: 1, completed: 1, failed: 0, cancelled: 0, skipped: 0, stoppedBy: 'signal' })
   t.equal(tickSignal?.aborted, false)
   t.match(events.at(-1), { type: 'finished', index: 1, runId: 'r1', state: 'Completed' })
 })
@@ -92,15 +92,16 @@ t.test('a job that rejects is logged and counted; the schedule goes on', async (
     },
     { signal: ac.signal, log },
   )
-  t.same(summary, { started: 2, skipped: 0, failed: 2 })
-  t.ok(lines.includes('schedule "* * * * * *": run 1 failed: ETL_DB_CONNECT connection refused'))
+  t.same(summary, { started: 2, completed: 0, failed: 2, cancelled: 0, skipped: 0, stoppedBy: 'signal', lastFailure: { index: 2, exitCode: 1, code: 'ETL_DB_CONNECT' } })
+  t.ok(lines.includes('schedule "* * * * * *": run 1 failed before it was recorded: ETL_DB_CONNECT connection refused'))
+  t.ok(lines.includes('schedule "* * * * * *": run 1 ended Failed, exit 1, ETL_DB_CONNECT (1 failure(s) in a row)'))
 })
 
 t.test('stops at once when aborted before the first tick; refuses a bad expression', async (t) => {
   const ac = new AbortController()
   const t0 = Date.now()
   setTimeout(() => ac.abort(), 20)
-  t.same(await schedule('0 0 1 1 *', async () => {}, { signal: ac.signal }), { started: 0, skipped: 0, failed: 0 })
+  t.same(await schedule('0 0 1 1 *', async () => {}, { signal: ac.signal }), { started: 0, completed: 0, failed: 0, cancelled: 0, skipped: 0, stoppedBy: 'signal' })
   t.ok(Date.now() - t0 < 500)
   await t.rejects(schedule('0 0 30 2 *', async () => {}), { code: 'ETL_INVALID_OPTION' })
   await t.rejects(schedule('* * * * *', async () => {}, { onStop: 'later' } as never), {
@@ -108,5 +109,19 @@ t.test('stops at once when aborted before the first tick; refuses a bad expressi
   })
   const pre = new AbortController()
   pre.abort()
-  t.same(await schedule('* * * * * *', async () => {}, { signal: pre.signal }), { started: 0, skipped: 0, failed: 0 })
+  t.same(await schedule('* * * * * *', async () => {}, { signal: pre.signal }), { started: 0, completed: 0, failed: 0, cancelled: 0, skipped: 0, stoppedBy: 'signal' })
+})
+
+t.test('maxFailures: the schedule stops after N failed runs in a row; a completed run resets the count', async (t) => {
+  const { lines, log } = collect()
+  const results = [3, 3, 0, 3, 2, 1]
+  const events: ScheduleEvent[] = []
+  const summary = await schedule('* * * * * *', async (tick) => {
+    const exitCode = results[tick.index - 1] ?? 0
+    return { id: `r${tick.index}`, state: exitCode ? 'Failed' : 'Completed', exitCode, ...(exitCode ? { code: exitCode === 3 ? 'ETL_QUALITY_GATE' : 'ETL_CONFIG' } : {}) }
+  }, { maxFailures: 3, log, onRun: (e) => events.push(e) })
+  t.match(summary, { started: 6, completed: 1, failed: 5, stoppedBy: 'max-failures', lastFailure: { index: 6, runId: 'r6', exitCode: 1 } })
+  t.same(events.filter((e) => e.type === 'finished').map((e) => (e.type === 'finished' ? e.consecutiveFailures : -1)), [1, 2, 0, 1, 2, 3])
+  t.ok(lines.includes('schedule "* * * * * *": 3 failures in a row (--max-failures 3): stopping'))
+  await t.rejects(schedule('* * * * *', async () => {}, { maxFailures: 0 }), { code: 'ETL_INVALID_OPTION' })
 })

@@ -4,7 +4,9 @@ import { etlRunFlow } from '../../pipelines/run-flow.ts'
 import type { RunSummary } from '../../pipelines/summary.ts'
 import type { Command } from '../commands.ts'
 import { commandConfig } from '../context.ts'
-import { runFlowCommand } from '../run-flow.ts'
+import { runFlowResult, type CommandRunResult } from '../run-flow.ts'
+import type { CommandContext } from '../context.ts'
+import type { FlagValues } from '../args.ts'
 import { load, noPositionals, output, reportLoad, source, transform } from './pipelines.ts'
 
 export const runCommand: Command = {
@@ -13,8 +15,14 @@ export const runCommand: Command = {
   flags: [...source, 'suite', 'meta-suite', 'invalid-rows', ...transform, ...load, ...output, 'partitions', 'partition-key'],
   async run(ctx, values, positionals) {
     noPositionals(positionals)
+    return (await runOnce(ctx, values)).exitCode
+  },
+}
+
+/** One `etl run` with these flags: the exit code and the run's outcome (what `etl schedule` runs at each tick). */
+export async function runOnce(ctx: CommandContext, values: FlagValues): Promise<CommandRunResult> {
     const config = commandConfig(ctx, values)
-    return runFlowCommand(ctx, config, await runFlow(ctx.env, values.partitions, values['partition-key']), {
+    return runFlowResult(ctx, config, await runFlow(ctx.env, values.partitions, values['partition-key']), {
       needsDatabase: true,
       report(summary: RunSummary, log) {
         const c = summary.counts
@@ -23,7 +31,6 @@ export const runCommand: Command = {
         if (summary.load) reportLoad(summary.load, log)
       },
     })
-  },
 }
 
 
