@@ -72,7 +72,7 @@ t.test('etl schedule with a failing suite: each run end logged with state, exit 
   t.same(records.map((rec) => rec.state), ['Failed', 'Failed', 'Failed'])
 })
 
-t.test('etl schedule stopped by SIGTERM after failed runs exits with the last failure's code; --tz and --max-failures checked', async (t) => {
+t.test('etl schedule stopped by SIGTERM after failed runs exits with the code of the last failure; --tz and --max-failures checked', async (t) => {
   const cwd = await mkdtemp(join(tmpdir(), 'etl-schedule-'))
   t.teardown(() => rm(cwd, { recursive: true, force: true }))
   // A database that refuses connections: each run fails before the flow starts (ETL_DB_CONNECT, exit 1).
