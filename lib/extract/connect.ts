@@ -93,12 +93,103 @@ export function connectError(err: unknown, config: DbConfig): EtlError {
 }
 
 /**
- * Connects a client with the session time zone set to UTC (so timestamptz
- * values need no conversion). Throws ETL_DB_CONNECT or ETL_DB_AUTH.
+ * The session settings that shape the text PostgreSQL writes for a value, and
+ * the values our sessions use (README "Value mapping"). Whatever a role, a
+ * database, `PGOPTIONS` or a URL's `?options=` say, these win for our
+ * sessions; the user's other options are kept.
+ *
+ * - DateStyle ISO: `2024-01-02 03:04:05`, not `02.01.2024` (German) or `Tue Jan 02 ...` (Postgres)
+ * - IntervalStyle postgres: `1 year 2 mons -3 days +04:05:06`, PostgreSQL's default
+ * - extra_float_digits 3: floats exact (PostgreSQL 12+: the shortest exact text; 0 or less would round to 15 digits)
+ * - TimeZone UTC: timestamptz as `... +00`
+ * - client_encoding UTF8, bytea_output hex (`\x...`), lc_monetary C (money as `$1,234.50`),
+ *   xmlbinary base64, quote_all_identifiers off (reg* types as `name`, not `"name"`)
+ */
+export const SESSION_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
+  DateStyle: 'ISO, MDY',
+  IntervalStyle: 'postgres',
+  extra_float_digits: '3',
+  TimeZone: 'UTC',
+  client_encoding: 'UTF8',
+  bytea_output: 'hex',
+  lc_monetary: 'C',
+  xmlbinary: 'base64',
+  quote_all_identifiers: 'off',
+})
+
+/** Our settings as startup options (`-c name=value`; a space in a value is escaped, as PostgreSQL reads options). */
+const forcedOptions = Object.entries(SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v.replace(/ /g, '\\ ')}`).join(' ')
+
+/**
+ * The pg config of one of our sessions: the user's options (the URL's `?options=`, else `config.options`, else
+ * `PGOPTIONS`, as libpq picks them) followed by ours, which PostgreSQL applies last, so ours win and theirs stay.
+ * The URL loses its `options` parameter (pg would let it replace the merged options).
+ */
+export function sessionConfig(config: DbConfig, env: NodeJS.ProcessEnv = process.env): DbConfig {
+  let userOptions = config.options ?? env['PGOPTIONS']
+  let connectionString = config.connectionString
+  if (connectionString) {
+    try {
+      const url = new URL(connectionString)
+      const fromUrl = url.searchParams.get('options')
+      if (fromUrl !== null) {
+        userOptions = fromUrl
+        url.searchParams.delete('options')
+        connectionString = url.toString()
+      }
+    } catch {
+      // Not a WHATWG URL (pg also reads a few other forms): passed on as it is.
+    }
+  }
+  const options = [userOptions, forcedOptions].filter(Boolean).join(' ')
+  return connectionString === undefined ? { ...config, options } : { ...config, connectionString, options }
+}
+
+/** One query: the settings of SESSION_SETTINGS as the session has them, and the server version. */
+const SESSION_SQL = `SELECT current_setting('server_version_num')::int AS version, ${Object.keys(SESSION_SETTINGS)
+  .map((k, i) => `current_setting('${k}') AS s${i}`)
+  .join(', ')}`
+
+export interface SessionCheck {
+  /** server_version_num (e.g. 150020). */
+  readonly version: number
+  /** Puts back the settings this check changed (a caller's own connection); nothing for ours. */
+  restore(): Promise<void>
+}
+
+/**
+ * Makes sure a connection has SESSION_SETTINGS: ours have them from their
+ * startup options; a caller's Client or pool client gets them with set_config
+ * and gets its own back from restore(). One round trip when nothing differs.
+ */
+export async function forceSession(client: pg.ClientBase): Promise<SessionCheck> {
+  const { rows } = await client.query<Record<string, string | number>>(SESSION_SQL)
+  const row = rows[0] ?? {}
+  const names = Object.keys(SESSION_SETTINGS)
+  const changed: [string, string][] = []
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!
+    const had = String(row[`s${i}`])
+    if (had !== SESSION_SETTINGS[name]) changed.push([name, had])
+  }
+  if (changed.length) {
+    await client.query(`SELECT ${changed.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, false)`).join(', ')}`, changed.flatMap(([n]) => [n, SESSION_SETTINGS[n]!]))
+  }
+  return {
+    version: Number(row['version']),
+    async restore() {
+      if (!changed.length) return
+      await client.query(`SELECT ${changed.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, false)`).join(', ')}`, changed.flat()).catch(() => {})
+    },
+  }
+}
+
+/**
+ * Connects a client whose session has SESSION_SETTINGS (so values arrive in
+ * the text the value mapping reads). Throws ETL_DB_CONNECT or ETL_DB_AUTH.
  */
 export async function connect(config: DbConfig): Promise<pg.Client> {
-  const options = [config.options, '-c TimeZone=UTC'].filter(Boolean).join(' ')
-  const client = new pg.Client({ connectionTimeoutMillis: 10_000, application_name: process.env['PGAPPNAME'] || 'prostate-etl', ...config, options })
+  const client = new pg.Client({ connectionTimeoutMillis: 10_000, application_name: process.env['PGAPPNAME'] || 'prostate-etl', ...sessionConfig(config) })
   try {
     await client.connect()
   } catch (err) {

@@ -24,9 +24,9 @@ import QueryStream from 'pg-query-stream'
 import { EtlError, invalidOption } from '../errors.ts'
 import type { Batch, Column, Row } from '../types.ts'
 import { keepLines } from '../csv/lines.ts'
-import { connect, type DbConfig } from './connect.ts'
+import { connect, forceSession, type DbConfig } from './connect.ts'
 import { CopyRows } from './copy-rows.ts'
-import { FLOAT_TEXT_SQL, hasFloatColumns, rawLineMaker } from './raw-lines.ts'
+import { floatTextIsShortest, rawLineMaker } from './raw-lines.ts'
 import { qualifiedName, sourceSql, type SourceSpec } from './relation.ts'
 import { builtinTypeNames, typeParsers } from './types.ts'
 
@@ -231,10 +231,16 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
     }
     client.on('error', onLost)
     const release = held.release
+    let restore: (() => Promise<void>) | undefined
     held.release = async (err) => {
       client.off('error', onLost)
+      // A caller's connection gets its own settings back (not when broken: a pool discards it).
+      if (restore && !err && !lost) await restore()
       await release(err)
     }
+    // The settings that shape value text (connect.ts): ours from the startup options, a caller's set here.
+    const session = await forceSession(client)
+    restore = () => session.restore()
     if ('table' in spec) {
       const qualified = qualifiedName(spec.table)
       const { rows } = await client.query<{ r: string | null }>('SELECT to_regclass($1)::text AS r', [qualified])
@@ -243,8 +249,7 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
     const described = await client.query({ text: `SELECT * FROM (${text}) AS etl_source LIMIT 0`, values })
     const resolved = await columnsOf(client, described.fields)
     columns = Object.freeze(resolved.columns)
-    // Asked before the cursor opens: a query sent while the cursor holds the connection would wait for it to end.
-    const floatsOk = (options.keepLines || viaCopy) && hasFloatColumns(columns) ? (await client.query<{ ok: boolean }>(FLOAT_TEXT_SQL)).rows[0]?.ok === true : false
+    const floatsOk = floatTextIsShortest(session.version)
     if (viaCopy) {
       startCopy(client, floatsOk)
       stream.emit('columns', columns)

@@ -22,11 +22,10 @@
  * extra_float_digits (the default, 1) writes the shortest text that reads back
  * as the same double, which is also what JavaScript's String() writes; both
  * write plain decimals in the range where PostgreSQL does not use an exponent.
- * With extra_float_digits <= 0 the text has at most 15 significant digits, and
- * such a decimal is the shortest text of the double it reads as. Only
- * PostgreSQL before 12 with a positive extra_float_digits writes 16-17 digits
- * that are not the shortest: `floatTextIsShortest` says when the float kind
- * may be used (else floats are formatted, as before).
+ * Our sessions force extra_float_digits 3 (connect.ts: 0 or less would round
+ * to 15 digits); PostgreSQL before 12 then writes 17 digits that are exact
+ * but not the shortest: `floatTextIsShortest` says when the float kind may be
+ * used (else floats are formatted).
  */
 import { csvField, isJsonType, needsQuote } from '../csv/format.ts'
 import type { Column, Row } from '../types.ts'
@@ -104,10 +103,7 @@ export function lineKinds(columns: readonly Column[], floatsOk: boolean): Uint8A
   })
 }
 
-/** SQL that says whether this server's float text is the shortest round-trip text (see the header). */
-export const FLOAT_TEXT_SQL = "SELECT current_setting('server_version_num')::int >= 120000 OR current_setting('extra_float_digits')::int <= 0 AS ok"
-
-/** Whether some column is float4/float8 (only then is FLOAT_TEXT_SQL worth a round trip). */
-export function hasFloatColumns(columns: readonly Column[]): boolean {
-  return columns.some((c) => c.type === 'float4' || c.type === 'float8')
+/** Whether the float text of a server of this version (server_version_num) is the shortest round-trip text, with our extra_float_digits (3). */
+export function floatTextIsShortest(version: number): boolean {
+  return version >= 120000
 }
