@@ -68,4 +68,9 @@ export interface LoadSummary {
   readonly job?: { readonly name: string; readonly executionId: number; readonly finalStatus: string; readonly state: string }
   /** Hopsworks only: the feature view, when one was made. */
   readonly featureView?: FeatureGroupRef
+  /**
+   * What went wrong after the commit succeeded (a validation report, feature view or suite that
+   * could not be attached, a cleanup that failed). The data is committed: these never fail the load.
+   */
+  readonly warnings?: readonly string[]
 }

@@ -106,7 +106,8 @@ t.test('feature view, expectation suite and validation report are attached', asy
   t.same(JSON.parse(body['statistics'] as string), report.statistics)
   t.match(JSON.parse(body['meta'] as string), { run_id: { run_name: 'r1' }, validation_time: /^\d{8}T\d{6}\.\d{6}Z$/ })
   const r0 = (body['results'] as Record<string, string>[])[0]!
-  t.same(JSON.parse(r0['expectationConfig']!), { expectation_type: 'expect_column_values_to_not_be_null', kwargs: { column: 'age' }, meta: {} })
+  const storedId = JSON.parse((stored['expectations'] as { meta: string }[])[0]!.meta).expectationId
+  t.same(JSON.parse(r0['expectationConfig']!), { expectation_type: 'expect_column_values_to_not_be_null', kwargs: { column: 'age' }, meta: { expectationId: storedId } }, 'the result names the expectation id the server gave')
 
   // a second load replaces the attached suite (409 270208 -> PUT) and adds a report
   const again = await hopsworksSink({ config: hopsworksConfigFromEnv(emu.env())!, columns: prostateColumns, ...fast, featureView: { features: ['age', 'lpsa', 'user_id'] }, validation: { suite: { ...suite, expectation_suite_name: 'prostate_v2' }, report } })

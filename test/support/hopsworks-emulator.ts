@@ -47,6 +47,8 @@ export interface EmulatorOptions {
   readonly executionSteps?: number
   /** The clock of ingestion job names (default now). A fixed time makes every job reuse one name, as the server does for jobs made in the same second. */
   readonly jobClock?: () => Date
+  /** The release emulated where releases differ (expectation suite verbs, the report's expectation ids). Default '3.1+'. */
+  readonly serverVersion?: '3.0' | '3.1+'
 }
 
 export interface CallRecord { readonly method: string; readonly route: string; readonly path: string; readonly status: number | 'dropped' }
@@ -82,6 +84,7 @@ export class HopsworksEmulator {
   private constructor(options: EmulatorOptions) {
     for (const p of options.projects ?? [{ id: 119, name: 'demo' }]) this.state.projects.push(p)
     this.apiKey = this.keys.create(ALL_SCOPES)
+    if (options.serverVersion) this.state.serverVersion = options.serverVersion
     this.#jobs = { steps: options.executionSteps ?? 3, planned: [], ...(options.jobClock ? { clock: options.jobClock } : {}) }
     this.#server = createServer((req, res) => void this.#handle(req, res))
   }

@@ -26,7 +26,7 @@ import type { HopsworksConfig } from './config.ts'
 import { featureViewPlan, ensureFeatureView, type FeatureViewOptions } from './feature-view.ts'
 import { HopsworksHttp, type HttpOptions } from './http.ts'
 import { checkChunkSize, uploadFile, MAX_CHUNK_SIZE } from './upload.ts'
-import { attachReport, attachSuite, type ValidationAttachment } from './validation.ts'
+import { attachReport, attachSuite, checkReport, checkSuite, reportDto, suiteDto, type GeValidationResult, type StoredSuite, type ValidationAttachment } from './validation.ts'
 
 export type HopsworksProgress =
   | { readonly phase: 'ready'; readonly featureGroup: { readonly name: string; readonly version: number; readonly id: number }; readonly created: boolean; readonly job: string; readonly dataPath: string }
@@ -194,12 +194,28 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     return new EtlError(err.code, `the ingestion job ${job.jobName} (execution ${e.id}) was started, but following it failed: ${err.message}. It may still finish in Hopsworks and load the data: look at the execution there before loading again`, { cause: err, details: { ...err.details, job: job.jobName, executionId: e.id, started: true } })
   }
 
+  /**
+   * The suite and report to attach, resolved and checked against the server's
+   * limits before the job starts: a suite Hopsworks would refuse stops the
+   * load while nothing is committed yet.
+   */
+  async function plannedAttachment(): Promise<{ suite?: Record<string, unknown>; report?: GeValidationResult; ingestionResult: string } | undefined> {
+    const attachment = typeof options.validation === 'function' ? await options.validation() : options.validation
+    if (!attachment?.suite && !attachment?.report) return undefined
+    const suite = attachment.suite && suiteDto(attachment.suite, fs, fg, attachment.runValidation ?? false)
+    if (suite) checkSuite(suite, dto.features.map((f) => f.name))
+    if (attachment.report) checkReport(attachment.report)
+    return { ...(suite ? { suite } : {}), ...(attachment.report ? { report: attachment.report } : {}), ingestionResult: attachment.ingestionResult ?? 'INGESTED' }
+  }
+
   async function commit(): Promise<LoadSummary> {
     if (state === 'aborted') throw new EtlError('ETL_ABORTED', 'the Hopsworks load was aborted; nothing to commit')
     if (state !== 'staged') throw new EtlError('ETL_SINK', state === 'open' ? 'commit() before the sink\'s input ended (end the writable and wait for it to finish first)' : 'commit() was already called')
     state = 'starting'
     let started: api.Execution
+    let attachment: Awaited<ReturnType<typeof plannedAttachment>>
     try {
+      attachment = await plannedAttachment()
       // What the job ran before (nothing, unless the server reused a same-named job): a lost start is never mistaken for it.
       const previous = await api.latestExecution(http, project, job.jobName)
       started = await api.startExecution(http, project, job.jobName, previous?.id)
@@ -210,30 +226,48 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     state = 'started'
     const finished = await waitForJob(started)
     state = 'committed'
+    // From here on the data is in the feature group: nothing may fail the load (a caller would retry and load
+    // again). What goes wrong becomes a warning of the summary.
+    const warnings: string[] = []
+    const attempt = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await f()
+      } catch (err) {
+        warnings.push(`${what}: ${err instanceof Error ? err.message : String(err)}`)
+        return undefined
+      }
+    }
     const report = { write: 'merge', inserted: null, updated: null, unchanged: null, deleted: null, rowsBefore: null, rowsAfter: null } as const
-    const summary = { sink: 'hopsworks' as const, rows, report, featureGroup: { name: fg.name, version: fg.version }, location: job.dataPath, columns: options.columns, job: { name: job.jobName, executionId: finished.id, finalStatus: finished.finalStatus, state: finished.state } }
-    const loaded = `the data is loaded (job ${job.jobName} ${finished.finalStatus})`
     let featureView: { name: string; version: number } | undefined
-    try {
-      if (fvPlan) {
-        const v = await ensureFeatureView(http, project, fs, fg, fvPlan)
+    if (fvPlan) {
+      const v = await attempt('the feature view could not be made', () => ensureFeatureView(http, project, fs, fg, fvPlan))
+      if (v) {
         featureView = { name: v.name, version: v.version }
         progress({ phase: 'attached', what: 'featureView' })
       }
-      const attachment = typeof options.validation === 'function' ? await options.validation() : options.validation
-      if (attachment?.suite) {
-        await attachSuite(http, project, fs, fg, attachment.suite, attachment.runValidation ?? false)
-        progress({ phase: 'attached', what: 'expectationSuite' })
-      }
-      if (attachment?.report) {
-        await attachReport(http, project, fs, fg, attachment.report, attachment.ingestionResult ?? 'INGESTED')
-        progress({ phase: 'attached', what: 'validationReport' })
-      }
-    } catch (err) {
-      const e = err instanceof EtlError ? err : new EtlError('ETL_HOPSWORKS', String((err as Error)?.message ?? err), { cause: err })
-      throw new EtlError(e.code, `${loaded}, but: ${e.message}`, { cause: e, details: { ...e.details, loaded: true, ...summary.job } })
     }
-    return { ...summary, ...(featureView ? { featureView } : {}) }
+    let stored: StoredSuite | undefined
+    if (attachment?.suite) {
+      stored = await attempt('the expectation suite could not be attached', () => attachSuite(http, project, fs, fg, attachment.suite!))
+      if (stored) progress({ phase: 'attached', what: 'expectationSuite' })
+    }
+    if (attachment?.report) {
+      if (!stored) {
+        warnings.push('the validation report was not sent: Hopsworks accepts a report only for expectations of a suite it stored, and the suite was not attached')
+      } else {
+        const sent = await attempt('the validation report could not be attached', async () => {
+          await attachReport(http, project, fs, fg, reportDto(attachment.report!, attachment.ingestionResult, stored))
+          return true
+        })
+        if (sent) progress({ phase: 'attached', what: 'validationReport' })
+      }
+    }
+    return {
+      sink: 'hopsworks', rows, report, featureGroup: { name: fg.name, version: fg.version }, location: job.dataPath, columns: options.columns,
+      job: { name: job.jobName, executionId: finished.id, finalStatus: finished.finalStatus, state: finished.state },
+      ...(featureView ? { featureView } : {}),
+      ...(warnings.length ? { warnings } : {}),
+    }
   }
 
   async function abort(): Promise<void> {

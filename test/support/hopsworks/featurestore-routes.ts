@@ -110,19 +110,61 @@ function createFeatureView(s: EmulatorState, p: ProjectState, fsId: number, req:
   return ok(nonNull(view), 201, { location: `/featureview/${name}/version/${version}` })
 }
 
+/** FeaturestoreConstants.MAX_CHARACTERS_IN_* (HW hopsworks-common/src/main/java/io/hops/hopsworks/common/featurestore/FeaturestoreConstants.java). */
+const MAX = { suiteName: 63, suiteMeta: 1000, expectationType: 150, kwargs: 5000, expectationMeta: 1000, reportMeta: 2000, statistics: 1000, evaluationParameters: 1000 }
+
+function limit(what: string, v: unknown, max: number): void {
+  if (typeof v === 'string' && v.length > max) fail('exceedsMaxCharacters', `${what} exceeds the max allowed character length ${max}.`)
+}
+
+/**
+ * Expectation suites: HW hopsworks-api/.../datavalidationv2/suites/ExpectationSuiteResource.java (3.1+: GET,
+ * POST (409 270208 when one is attached), PUT /{id}; branch-3.0: GET and PUT (create or update), no POST: 405),
+ * checks of hopsworks-common/.../datavalidationv2/suites/ExpectationSuiteController.verifyExpectationSuite and
+ * expectations/ExpectationController.verifyExpectationFields (lengths: 400 270200; kwargs columns that are not
+ * features: 400 270210). Each stored expectation gets an id, written into its meta as `expectationId`
+ * (ExpectationController.addExpectationIdToMetaField) in every answer.
+ */
 function suiteRoutes(s: EmulatorState, g: FeatureGroupState, req: Req, rest: readonly string[]): Reply {
+  const features = new Set(g.features.map((f) => f.name))
   const checkSuite = (b: Record<string, unknown>): Record<string, unknown> => {
+    const name = b['expectationSuiteName']
+    if (typeof name !== 'string' || !name) fail('fieldNotNullable', 'Expectation suite name cannot be null or empty.')
+    limit('Expectation suite name', name, MAX.suiteName)
+    limit('Expectation suite meta', b['meta'], MAX.suiteMeta)
     if (b['meta'] !== undefined && !isJsonObjectText(b['meta'])) fail('fieldNotJson', 'expectation suite meta')
     const exps = Array.isArray(b['expectations']) ? (b['expectations'] as Record<string, unknown>[]) : []
-    for (const e of exps) {
+    const previous = new Map(((s.suites.get(g.id)?.['expectations'] ?? []) as Record<string, unknown>[]).map((e) => [e['id'], e]))
+    const stored = exps.map((e) => {
       if (typeof e['expectationType'] !== 'string') fail('fieldNotNullable', 'expectationType')
+      limit('Expectation Expectation Type', e['expectationType'], MAX.expectationType)
+      limit('Expectation Kwargs', e['kwargs'], MAX.kwargs)
       if (!isJsonObjectText(e['kwargs'])) fail('fieldNotJson', 'expectation kwargs')
+      limit('Expectation Meta', e['meta'], MAX.expectationMeta)
       if (!isJsonObjectText(e['meta'])) fail('fieldNotJson', 'expectation meta')
-    }
+      const kwargs = JSON.parse(String(e['kwargs'])) as Record<string, unknown>
+      const named = kwargs['column'] !== undefined ? [kwargs['column']] : kwargs['columnA'] !== undefined && kwargs['columnB'] !== undefined ? [kwargs['columnA'], kwargs['columnB']]
+        : Array.isArray(kwargs['column_list']) ? kwargs['column_list'] : Array.isArray(kwargs['column_set']) ? kwargs['column_set'] : []
+      for (const c of named as unknown[]) if (!features.has(String(c))) fail('featureNameNotFound', `${String(c)} in ${g.name} version ${g.version}`)
+      // an existing expectation may be sent with its id (field or meta.expectationId): it keeps it
+      const meta = JSON.parse(String(e['meta'])) as Record<string, unknown>
+      const given = typeof e['id'] === 'number' ? e['id'] : typeof meta['expectationId'] === 'number' ? meta['expectationId'] : undefined
+      const id = given !== undefined && previous.has(given) ? given : s.nextId()
+      s.expectationIds.add(id)
+      return { ...e, id, meta: JSON.stringify({ ...meta, expectationId: id }) }
+    })
     const id = s.suites.get(g.id)?.['id'] ?? s.nextId()
-    return { ...b, id, featureGroupId: g.id, expectations: exps.map((e) => ({ ...e, id: s.nextId() })) }
+    return { ...b, id, featureGroupId: g.id, expectations: stored }
   }
   if (req.method === 'GET' && rest.length === 0) return ok(nonNull(s.suites.get(g.id) ?? {}))
+  if (s.serverVersion === '3.0') {
+    if (req.method === 'PUT' && rest.length === 0) {
+      const suite = checkSuite(jsonBody(req))
+      s.suites.set(g.id, suite)
+      return ok(nonNull(suite))
+    }
+    return fail(rest.length ? 'notFoundRoute' : 'methodNotAllowed')
+  }
   if (req.method === 'POST' && rest.length === 0) {
     if (s.suites.has(g.id)) fail('suiteExists')
     const suite = checkSuite(jsonBody(req))
@@ -134,9 +176,16 @@ function suiteRoutes(s: EmulatorState, g: FeatureGroupState, req: Req, rest: rea
     s.suites.set(g.id, suite)
     return ok(nonNull(suite))
   }
-  return fail('notFoundRoute')
+  return fail(rest.length === 0 && req.method === 'PUT' ? 'methodNotAllowed' : 'notFoundRoute')
 }
 
+/**
+ * Validation reports: HW hopsworks-api/.../datavalidationv2/reports/ValidationReportResource.java (PUT creates, 201;
+ * GET lists), hopsworks-common/.../reports/ValidationReportController.convertReportDTOToPersistent (field checks and
+ * lengths; `meta.validation_time` parsed as yyyyMMdd'T'HHmmss.SSS after dropping its last 4 characters, else "now")
+ * and results/ValidationResultController.parseExpectationIdFromResultDTO (since 3.1: every result's
+ * expectationConfig.meta.expectationId must be an integer, else 400 270194, naming a stored expectation, else 404 270190).
+ */
 function reportRoutes(s: EmulatorState, g: FeatureGroupState, req: Req): Reply {
   const list = s.reports.get(g.id) ?? []
   if (req.method === 'GET') {
@@ -145,25 +194,34 @@ function reportRoutes(s: EmulatorState, g: FeatureGroupState, req: Req): Reply {
     return ok(nonNull({ count: items.length, items: items.slice(0, limit) }))
   }
   const b = jsonBody(req)
-  for (const f of ['evaluationParameters', 'meta', 'statistics']) {
+  for (const [f, max] of [['evaluationParameters', MAX.evaluationParameters], ['meta', MAX.reportMeta], ['statistics', MAX.statistics]] as const) {
     if (b[f] === undefined || b[f] === null) fail('fieldNotNullable', `Validation report ${f} field cannot be null. Pass an empty stringified JSON.`)
+    limit(`Validation report ${f}`, b[f], max)
     if (!isJsonObjectText(b[f])) fail('fieldNotJson', `Validation report ${f} field is not a valid json.`)
   }
   const results = Array.isArray(b['results']) ? (b['results'] as Record<string, unknown>[]) : []
-  for (const r of results)
+  for (const r of results) {
     for (const f of ['expectationConfig', 'result', 'meta', 'exceptionInfo'])
       if (r[f] !== undefined && !isJsonObjectText(r[f])) fail('fieldNotJson', `validation result ${f}`)
+    if (s.serverVersion === '3.0') continue
+    const config = JSON.parse(String(r['expectationConfig'] ?? '{}')) as Record<string, unknown>
+    const meta = config['meta']
+    if (!meta || typeof meta !== 'object') fail('fieldNotJson', 'Validation result expectation config meta field is not a valid json.')
+    const id = (meta as Record<string, unknown>)['expectationId']
+    if (typeof id !== 'number' || !Number.isInteger(id)) fail('keyNotFoundInJson', `Validation result expectation config meta ${JSON.stringify(meta)} does not contain expectationId key or the associated value does not convert to an integer`)
+    if (!s.expectationIds.has(id)) fail('expectationNotFound')
+  }
   const ingestion = String(b['ingestionResult'] ?? 'UNKNOWN')
   if (!['INGESTED', 'REJECTED', 'UNKNOWN', 'EXPERIMENT', 'FG_DATA'].includes(ingestion)) fail('illegalArgument', `ingestionResult ${ingestion}`)
   const meta = JSON.parse(String(b['meta'])) as Record<string, unknown>
-  const vt = typeof meta['validation_time'] === 'string' ? meta['validation_time'] : ''
-  const validationTime = /^\d{8}T\d{6}\.\d{3}/.test(vt)
+  const vt = typeof meta['validation_time'] === 'string' ? meta['validation_time'].slice(0, -4) : ''
+  const validationTime = /^\d{8}T\d{6}\.\d{3}$/.test(vt)
     ? `${vt.slice(0, 4)}-${vt.slice(4, 6)}-${vt.slice(6, 8)}T${vt.slice(9, 11)}:${vt.slice(11, 13)}:${vt.slice(13, 15)}.${vt.slice(16, 19)}Z`
-    : now()
+    : new Date().toISOString()
   const report = { id: s.nextId(), featurestoreId: g.featurestoreId, featuregroupId: g.id, validationTime, ...b, ingestionResult: ingestion }
   list.push({ id: report.id, validationTime, body: report })
   s.reports.set(g.id, list)
-  return ok(nonNull(report))
+  return ok(nonNull(report), 201)
 }
 
 /** Matches the feature store routes; undefined when none does. */

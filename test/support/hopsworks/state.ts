@@ -81,6 +81,10 @@ export class EmulatorState {
   readonly featureViews = new Map<string, Record<string, unknown>>()
   readonly suites = new Map<number, Record<string, unknown>>()
   readonly reports = new Map<number, ReportState[]>()
+  /** Every expectation id the server ever gave (ExpectationFacade.findById looks them up globally). */
+  readonly expectationIds = new Set<number>()
+  /** The emulated release: '3.0' stores suites with PUT (no POST), later ones POST then PUT/{id}. */
+  serverVersion: '3.0' | '3.1+' = '3.1+'
   #nextId = 1000
 
   nextId(): number {

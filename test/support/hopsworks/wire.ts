@@ -62,6 +62,10 @@ export const CODES = {
   suiteExists: [409, 270208, 'An expectation suite is already attached to this feature group. Either update the existing suite via the update endpoint or delete it first.'],
   featureTypeMissing: [400, 270212, 'Feature offline type cannot be null or empty.'],
   duplicateFeature: [400, 270224, 'Feature list contains duplicate'],
+  expectationNotFound: [404, 270190, 'Expectation not found.'],
+  keyNotFoundInJson: [400, 270194, 'Requested key has not been found in Json object or associated value is not of required type.'],
+  exceedsMaxCharacters: [400, 270200, 'Input field length exceeds max allowed characters.'],
+  featureNameNotFound: [400, 270210, 'The Feature Name was not found in this version of the Feature Group.'],
   datasetNotFound: [400, 110011, 'DataSet not found.'],
   destinationExists: [400, 110012, 'Destination already exists.'],
   pathNotFound: [400, 110018, 'Path not found'], // [I] delete of a missing path
@@ -71,6 +75,7 @@ export const CODES = {
   illegalArgument: [422, 120001, 'A wrong value for a parameter was used.'], // [I] message
   webApplication: [415, 120004, 'Unsupported Media Type'], // JAX-RS WebApplicationException keeps its status
   notFoundRoute: [404, 120004, 'HTTP 404 Not Found'],
+  methodNotAllowed: [405, 120004, 'HTTP 405 Method Not Allowed'], // JAX-RS: a path whose resource has no method of that verb
 } as const satisfies Record<string, readonly [number, number, string]>
 
 export function fail(which: keyof typeof CODES, usrMsg?: string, headers?: Record<string, string>): never {
