@@ -18,7 +18,7 @@ t.test('a job that ends FAILED: ETL_HOPSWORKS_JOB, the feature group unchanged',
   const err = await sink.commit().then(() => undefined, (e: unknown) => e as EtlError)
   t.equal(err?.code, 'ETL_HOPSWORKS_JOB')
   t.equal(err?.exitCode, 1)
-  t.match(err?.message, /^the ingestion job prostate_group_1_insert_fg_\d{14} \(execution \d+\) ended FAILED \(state FAILED\): nothing was written to feature group prostate_group version 1; see the job's logs in Hopsworks \(\/Projects\/logs\/.+\/stderr\.log\)\. The uploaded files stay in \/Projects\/demo\/Ingestion\/prostate_group_1\d+\.$/)
+  t.match(err?.message, /^the ingestion job prostate_group_1_insert_fg_\d{14} \(execution \d+\) ended FAILED \(state FAILED\): nothing was written to feature group prostate_group version 1; see the job's logs in Hopsworks \(\/Projects\/logs\/.+\/stderr\.log\)\. The uploaded files stay in \/Projects\/demo\/Ingestion\/prostate_group_1\d+ and the job prostate_group_1_insert_fg_\d{14} is kept\.$/)
   t.match(err?.details, { state: 'FAILED', finalStatus: 'FAILED' })
   t.equal(emu.rows('prostate_group', 1).length, 20, 'still the 20 rows of the first load')
 })
@@ -47,4 +47,23 @@ t.test('the job polls at the configured interval and reports progress', async (t
   t.ok(Date.now() - started >= 5 * 20 - 5, 'five polls, 20 ms apart')
   t.same(states, ['INITIALIZING', 'SUBMITTED', 'RUNNING', 'RUNNING', 'RUNNING', 'FINISHED'])
   t.equal(emu.count('getExecution'), 5)
+})
+
+t.test('state FAILED or KILLED while the final status is still UNDEFINED is a failure, at once', async (t) => {
+  const emu = await startEmulator(t)
+  for (const state of ['FAILED', 'KILLED']) {
+    emu.failNextJob('UNDEFINED', state)
+    const sink = await staged(emu, 5, { jobTimeoutMs: 60_000 })
+    const polls = emu.count('getExecution')
+    await t.rejects(sink.commit(), { code: 'ETL_HOPSWORKS_JOB', details: { state, finalStatus: 'UNDEFINED' } }, state)
+    t.ok(emu.count('getExecution') - polls <= 4, `${state}: no waiting for a final status that never comes`)
+  }
+  t.equal(emu.rows('prostate_group', 1).length, 0)
+})
+
+t.test('FINISHED with an UNDEFINED final status for several polls: an error saying the outcome is unknown', async (t) => {
+  const emu = await startEmulator(t)
+  emu.failNextJob('UNDEFINED', 'FINISHED')
+  const sink = await staged(emu, 5, { jobTimeoutMs: 60_000 })
+  await t.rejects(sink.commit(), { code: 'ETL_HOPSWORKS_JOB', message: /is FINISHED but its final status stayed UNDEFINED for 5 polls: whether it wrote feature group prostate_group version 1 is unknown/, details: { started: true } })
 })

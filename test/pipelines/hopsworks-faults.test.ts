@@ -75,8 +75,8 @@ function assertEachRowOnce(t: Test, s: Setup, what: string): void {
   t.same(rows.map(canonical).sort(), s.expected, `${what}: exactly the table's rows, each once`)
 }
 
-function executions(emu: HopsworksEmulator): { job: string; dataPath: string; state: string; finalStatus: string }[] {
-  return [...emu.state.jobs.values()].flatMap((j) => j.executions.map((e) => ({ job: j.name, dataPath: e.dataPath ?? j.dataPath, state: e.state, finalStatus: e.finalStatus })))
+function executions(emu: HopsworksEmulator): ReturnType<HopsworksEmulator["executions"]> {
+  return emu.executions()
 }
 
 t.test('503s and dropped connections on chunk uploads (and a poll): retried, exit 0, each row once', async (t) => {
@@ -96,7 +96,8 @@ t.test('503s and dropped connections on chunk uploads (and a poll): retried, exi
   t.equal(uploads.filter((c) => c.status === 200).length, 9, 'the other parts were accepted once each')
   const runs = executions(s.emu)
   t.same(runs.map((e) => e.finalStatus), ['SUCCEEDED'], 'one job run')
-  t.equal(s.emu.state.filesIn(runs[0]!.dataPath).length, 10, 'it read 10 part files')
+  t.equal(runs[0]!.filesRead, 10, 'it read 10 part files')
+  t.notOk(s.emu.state.dirs.has(runs[0]!.dataPath), 'the one-off ingestion folder was deleted after the success')
   assertEachRowOnce(t, s, 'after the faults')
 })
 

@@ -127,9 +127,21 @@ export class HopsworksEmulator {
     return { arrived, release }
   }
 
-  /** The next execution started ends with this state and final status instead of running. */
-  failNextJob(finalStatus: 'FAILED' | 'KILLED' = 'FAILED', state: string = finalStatus): void {
+  /**
+   * The next execution started ends with this state and final status instead of running. An UNDEFINED
+   * final status stays so at every later poll (a driver killed before YARN reported, a FINISHED whose
+   * status never arrives: JobState.java / JobFinalStatus.java allow both).
+   */
+  failNextJob(finalStatus: 'FAILED' | 'KILLED' | 'UNDEFINED' = 'FAILED', state: string = finalStatus): void {
     this.#jobs.planned.push({ state, finalStatus })
+  }
+
+  /** Every execution ever started, of live and deleted jobs, in start order. */
+  executions(): { job: string; dataPath: string; state: string; finalStatus: string; filesRead?: number }[] {
+    return [...this.state.jobs.values(), ...this.state.deletedJobs]
+      .flatMap((j) => j.executions.map((e) => ({ id: e.id, job: j.name, dataPath: e.dataPath ?? j.dataPath, state: e.state, finalStatus: e.finalStatus, ...(e.filesRead !== undefined ? { filesRead: e.filesRead } : {}) })))
+      .sort((a, b) => a.id - b.id)
+      .map(({ id: _id, ...e }) => e)
   }
 
   /** Calls of a route so far. */

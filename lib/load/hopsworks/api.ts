@@ -96,14 +96,20 @@ function featureGroup(o: Json): FeatureGroup {
   return { id: need(num(o['id']), 'a feature group id'), name: String(o['name']), version: need(num(o['version']), 'a feature group version'), raw: o }
 }
 
-/** `GET …/featuregroups/{name}?version=v`; undefined when it does not exist (404 or 400 with 270009). */
+/**
+ * `GET …/featuregroups/{name}?version=v`; undefined when it does not exist:
+ * only the server's own answer (404, or 400 on old releases, with 270009
+ * FEATURE_GROUP_NOT_FOUND, HW RESTCodes.java) says so. A bare 404 (a proxy,
+ * a wrong base path) is an error: taking it for "absent" would create the
+ * group again.
+ */
 export async function findFeatureGroup(http: HopsworksHttp, project: Project, fs: FeatureStore, name: string, version: number): Promise<FeatureGroup | undefined> {
   try {
     const { body } = await http.call({ method: 'GET', path: ['project', project.id, 'featurestores', fs.id, 'featuregroups', name], searchParams: { version, ...FG_EXPAND }, retry: true })
     const found = list(body).find((g) => num(g['version']) === version) ?? list(body)[0]
     return found ? featureGroup(found) : undefined
   } catch (err) {
-    if (isHopsworksError(err, [404, 400], [270009]) || isHopsworksError(err, [404])) return undefined
+    if (isHopsworksError(err, [404, 400], [270009])) return undefined
     throw err
   }
 }

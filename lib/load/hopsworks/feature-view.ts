@@ -43,7 +43,8 @@ async function findView(http: HopsworksHttp, base: readonly (string | number)[],
     const items = Array.isArray(o['items']) ? (o['items'] as Json[]) : undefined
     return items ? items[0] : Object.keys(o).length ? o : undefined
   } catch (err) {
-    if (isHopsworksError(err, [404, 400], [270181]) || isHopsworksError(err, [404])) return undefined
+    // Only the server's FEATURE_VIEW_NOT_FOUND (270181) means absent; a bare 404 is an error.
+    if (isHopsworksError(err, [404, 400], [270181])) return undefined
     throw err
   }
 }

@@ -66,6 +66,11 @@ export interface HopsworksSink extends StagedSink {
   readonly target: { readonly projectId: number; readonly featureStoreId: number; readonly featureGroupId: number; readonly created: boolean; readonly dataPath: string; readonly jobName: string }
 }
 
+/** Execution states that are a failure whatever the final status says (JobState.java). */
+const FAILED_STATES = new Set(['FAILED', 'KILLED', 'FRAMEWORK_FAILURE', 'APP_MASTER_START_FAILED', 'INITIALIZATION_FAILED'])
+/** Polls in a row of FINISHED with an UNDEFINED final status before the outcome is declared unknown. */
+const UNDEFINED_POLLS = 5
+
 function positiveInt(path: string, v: number | undefined, dflt: number): number {
   const n = v ?? dflt
   if (!Number.isInteger(n) || n < 1) throw invalidOption(path, 'a positive integer', v)
@@ -163,16 +168,27 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     },
   })
 
+  /**
+   * Polls the execution to its end. The final status decides success
+   * (SUCCEEDED); a failed or killed state is a failure even while the final
+   * status is still UNDEFINED (YARN reports it later, or never for a killed
+   * driver: HW hopsworks-persistence/.../jobs/configuration/history/JobState.java,
+   * JobFinalStatus.java); FINISHED with UNDEFINED for UNDEFINED_POLLS polls in a
+   * row is an error too (the outcome is unknown), not a two-hour wait.
+   */
   async function waitForJob(execution: api.Execution): Promise<api.Execution> {
     const deadline = Date.now() + jobTimeoutMs
     let e = execution
+    let finishedUndefined = 0
     for (;;) {
       progress({ phase: 'job', executionId: e.id, state: e.state, finalStatus: e.finalStatus, ...(e.progress !== undefined ? { progress: e.progress } : {}) })
-      // PYSPARK jobs: the final status decides, not the state (API.md section 8).
       if (e.finalStatus === 'SUCCEEDED') return e
-      if (e.finalStatus === 'FAILED' || e.finalStatus === 'KILLED' || ['FRAMEWORK_FAILURE', 'APP_MASTER_START_FAILED', 'INITIALIZATION_FAILED'].includes(e.state)) {
-        throw new EtlError('ETL_HOPSWORKS_JOB', `the ingestion job ${job.jobName} (execution ${e.id}) ended ${e.finalStatus} (state ${e.state}): nothing was written to feature group ${fg.name} version ${fg.version}; see the job's logs in Hopsworks${e.stderrPath ? ` (${e.stderrPath})` : ''}. The uploaded files stay in ${job.dataPath}.`, { details: { job: job.jobName, executionId: e.id, state: e.state, finalStatus: e.finalStatus, dataPath: job.dataPath, ...(e.stderrPath ? { stderrPath: e.stderrPath } : {}) } })
+      if (e.finalStatus === 'FAILED' || e.finalStatus === 'KILLED' || FAILED_STATES.has(e.state)) {
+        throw new EtlError('ETL_HOPSWORKS_JOB', `the ingestion job ${job.jobName} (execution ${e.id}) ended ${e.finalStatus} (state ${e.state}): nothing was written to feature group ${fg.name} version ${fg.version}; see the job's logs in Hopsworks${e.stderrPath ? ` (${e.stderrPath})` : ''}. The uploaded files stay in ${job.dataPath} and the job ${job.jobName} is kept.`, { details: { job: job.jobName, executionId: e.id, state: e.state, finalStatus: e.finalStatus, dataPath: job.dataPath, ...(e.stderrPath ? { stderrPath: e.stderrPath } : {}) } })
       }
+      finishedUndefined = e.state === 'FINISHED' ? finishedUndefined + 1 : 0
+      if (finishedUndefined >= UNDEFINED_POLLS)
+        throw new EtlError('ETL_HOPSWORKS_JOB', `the ingestion job ${job.jobName} (execution ${e.id}) is FINISHED but its final status stayed UNDEFINED for ${UNDEFINED_POLLS} polls: whether it wrote feature group ${fg.name} version ${fg.version} is unknown. Look at the execution and the group in Hopsworks before loading again; the uploaded files stay in ${job.dataPath}.`, { details: { job: job.jobName, executionId: e.id, state: e.state, finalStatus: e.finalStatus, dataPath: job.dataPath, started: true } })
       if (Date.now() + pollMs > deadline)
         throw new EtlError('ETL_TIMEOUT', `the ingestion job ${job.jobName} (execution ${e.id}) did not finish within ${Math.round(jobTimeoutMs / 1000)} s (last state ${e.state}); it may still be running in Hopsworks`, { details: { job: job.jobName, executionId: e.id, state: e.state } })
       await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => { throw new EtlError('ETL_ABORTED', 'cancelled while waiting for the ingestion job') })
@@ -214,10 +230,11 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     state = 'starting'
     let started: api.Execution
     let attachment: Awaited<ReturnType<typeof plannedAttachment>>
+    let previous: api.Execution | undefined
     try {
       attachment = await plannedAttachment()
       // What the job ran before (nothing, unless the server reused a same-named job): a lost start is never mistaken for it.
-      const previous = await api.latestExecution(http, project, job.jobName)
+      previous = await api.latestExecution(http, project, job.jobName)
       started = await api.startExecution(http, project, job.jobName, previous?.id)
     } catch (err) {
       state = 'staged' // not started: abort() can still remove the staged files
@@ -262,6 +279,10 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
         if (sent) progress({ phase: 'attached', what: 'validationReport' })
       }
     }
+    // Tidy up: the one-off ingestion folder, and the job when it is ours alone (a job the server reused,
+    // one made in the same second by another load, has executions of its own and is kept).
+    await attempt(`the ingestion folder ${job.dataPath} could not be deleted`, () => api.deleteDatasetPath(http, project, job.dataPath))
+    if (!previous) await attempt(`the ingestion job ${job.jobName} could not be deleted`, () => api.deleteJob(http, project, job.jobName))
     return {
       sink: 'hopsworks', rows, report, featureGroup: { name: fg.name, version: fg.version }, location: job.dataPath, columns: options.columns,
       job: { name: job.jobName, executionId: finished.id, finalStatus: finished.finalStatus, state: finished.state },

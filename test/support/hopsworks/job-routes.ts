@@ -88,7 +88,9 @@ function advance(s: EmulatorState, j: JobState, e: ExecutionState, behaviour: Jo
   const g = s.featureGroups.find((x) => x.id === j.featureGroupId)
   try {
     if (!g) throw new Error('the feature group was deleted')
-    ingest(j, g, s.filesIn(e.dataPath ?? j.dataPath))
+    const files = s.filesIn(e.dataPath ?? j.dataPath)
+    ingest(j, g, files)
+    e.filesRead = files.length
     e.state = 'FINISHED'
     e.finalStatus = 'SUCCEEDED'
     e.progress = 1
@@ -110,7 +112,7 @@ export function matchJobs(s: EmulatorState, req: Req, behaviour: JobBehaviour): 
   const base = { scope: 'JOB', projectId: pid }
   if (e === undefined && m === 'GET') return { ...base, name: 'getJob', run: () => ok(jobView(jobOf(s, pid, d))) }
   if (e === undefined && m === 'DELETE')
-    return { ...base, name: 'deleteJob', run: () => { jobOf(s, pid, d); s.jobs.delete(d); return { status: 204 } } }
+    return { ...base, name: 'deleteJob', run: () => { s.deletedJobs.push(jobOf(s, pid, d)); s.jobs.delete(d); return { status: 204 } } }
   if (e !== 'executions') return undefined
   if (f === undefined && m === 'POST')
     return {

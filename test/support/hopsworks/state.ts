@@ -37,6 +37,8 @@ export interface ExecutionState {
   error?: string
   /** The job's data path when this execution started (a job made again in the same second gets a new one). */
   readonly dataPath?: string
+  /** The files the ingestion read (for test assertions; the folder may be deleted afterwards). */
+  filesRead?: number
 }
 
 export interface JobState {
@@ -73,6 +75,8 @@ export class EmulatorState {
   readonly projects: ProjectState[] = []
   readonly featureGroups: FeatureGroupState[] = []
   readonly jobs = new Map<string, JobState>()
+  /** Jobs deleted (with their executions), kept for test assertions only: the server forgets them. */
+  readonly deletedJobs: JobState[] = []
   /** HopsFS: directories and complete files, by absolute path. */
   readonly dirs = new Set<string>()
   readonly files = new Map<string, Buffer>()
