@@ -61,6 +61,23 @@ export function exitCodeOf(code: EtlErrorCode): 1 | 2 | 3 {
   }
 }
 
+/** What kind of failure a code is, for notifications: fix the setup, try again later, look at the data, or a fault of the program or store. */
+export type ErrorClass = 'configuration' | 'transient' | 'data quality' | 'internal'
+
+const transientCodes: ReadonlySet<string> = new Set([
+  'ETL_DB_CONNECT', 'ETL_DB_CONNECTION_LOST', 'ETL_HOPSWORKS', 'ETL_HOPSWORKS_JOB', 'ETL_TIMEOUT', 'ETL_CANCELLED', 'ETL_ABORTED',
+  'ETL_WEBHOOK', 'ETL_QUEUE', 'ETL_PARTITION', 'ETL_LOCKED', 'ETL_DISK_FULL', 'ETL_EMBEDDED_PG', 'ETL_SINK',
+])
+
+/** The class of an error code (README, "Error codes"): exit 2 and authentication are configuration, exit 3 data quality. */
+export function errorClass(code: string): ErrorClass {
+  if (code === 'ETL_DB_AUTH' || code === 'ETL_HOPSWORKS_AUTH' || code === 'ETL_HOPSWORKS_SCHEMA') return 'configuration'
+  if (transientCodes.has(code)) return 'transient'
+  if (!code.startsWith('ETL_')) return 'internal'
+  const exit = exitCodeOf(code as EtlErrorCode)
+  return exit === 2 ? 'configuration' : exit === 3 ? 'data quality' : code === 'ETL_TRANSFORM' ? 'data quality' : 'internal'
+}
+
 export interface EtlErrorOptions extends ErrorOptions {
   /** Extra context (row, column, path, HTTP status ...). Must hold no secret. */
   readonly details?: Readonly<Record<string, unknown>>

@@ -36,6 +36,7 @@ export const flags = {
   notify: { type: 'string', arg: 'failure|always', help: 'when webhooks fire (default failure)' },
   cron: { type: 'string', arg: 'EXPR', help: 'cron expression (5 fields, or 6 with seconds)' },
   tz: { type: 'string', arg: 'ZONE', help: 'time zone of the cron expression: UTC (default), local, or an IANA name such as Europe/Oslo' },
+  test: { type: 'string', arg: 'URL', help: 'send a sample notification (signed with ETL_WEBHOOK_SECRET) to URL' },
   'max-failures': { type: 'string', arg: 'N', help: 'stop the schedule (non-zero exit) after N failed runs in a row (default: never)' },
   config: { type: 'string', arg: 'FILE', help: 'config file (default ./etl.config.json if present)' },
   json: { type: 'boolean', help: 'print the result (run record) as JSON on stdout' },

@@ -10,6 +10,7 @@ import { docsCommand } from './commands/docs.ts'
 import { runsCommand } from './commands/runs.ts'
 import { scheduleCommand } from './commands/schedule.ts'
 import { workerCommand } from './commands/worker.ts'
+import { notifyCommand } from './commands/notify.ts'
 
 export interface Command {
   readonly summary: string
@@ -30,4 +31,5 @@ export const commands: Readonly<Record<string, Command>> = {
   runs: runsCommand,
   docs: docsCommand,
   worker: workerCommand,
+  notify: notifyCommand,
 }

@@ -21,7 +21,7 @@ export function webhookTargets(config: EtlConfig, env: NodeJS.ProcessEnv): Webho
   registerSecret(secret)
   return (config.notifications ?? []).map((n) => ({
     url: n.url,
-    events: [...(n.onFailure === false ? [] : (['failed', 'cancelled'] as const)), ...(n.onCompletion ? (['completed'] as const) : [])],
+    events: [...(n.onFailure === false ? [] : (['failed', 'cancelled', 'warned', 'skipped'] as const)), ...(n.onCompletion ? (['completed'] as const) : [])],
     ...(secret ? { secret } : {}),
   }))
 }

@@ -42,7 +42,9 @@ export type { HookDetail, RunHook } from './hooks.ts'
 export { taskInputHash, stableJson } from './cache.ts'
 export { retryDelayMs, type RetryDelay } from './retry.ts'
 export {
-  deliver, notify, signBody, verifySignature, webhookPayload, webhookTarget, type WebhookPayload, type WebhookTarget,
+  deliver, FAILURE_EVENTS, notify, notifyEvent, replayGuard, schedulePayload, signBody, signWebhook, verifySignature, verifyWebhook, webhookKey,
+  webhookPayload, webhookTarget, type FailedExpectation, type ReplayGuard, type VerifyOptions, type VerifyResult, type WebhookEventName,
+  type WebhookPayload, type WebhookTarget,
 } from './webhook.ts'
 export type {
   AttemptRecord, DeliveryRecord, ErrorRecord, HookRecord, RunRecord, RunState, TaskRunRecord, TaskState, WebhookEvent,

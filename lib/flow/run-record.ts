@@ -79,7 +79,8 @@ export interface DeliveryRecord {
   readonly error?: ErrorRecord
 }
 
-export type WebhookEvent = 'completed' | 'failed' | 'cancelled'
+/** `warned`: completed past a failed quality gate (`--on-invalid warn`); `skipped`: a schedule's tick skipped (no run). */
+export type WebhookEvent = 'completed' | 'failed' | 'cancelled' | 'warned' | 'skipped'
 
 export interface RunRecord {
   /** Format version of this record. */

@@ -1,25 +1,35 @@
 /**
  * Webhook notifications for flow runs: a JSON POST (got) with the event, the
- * flow, the run id, its state, timings, task states, summary counts, the error
- * and a Slack-compatible `text`. With a secret, the exact body bytes are
- * signed: `X-Etl-Signature: sha256=<hex of HMAC-SHA256(secret, body)>`.
+ * pipeline and table, the run id, its state, timings, rows per stage, the
+ * error and its class, the failed expectations and a Slack-compatible `text`
+ * (webhook-payload.ts). With a secret, the exact body bytes are signed as
+ * Standard Webhooks does (webhook-sign.ts: `webhook-id`, `webhook-timestamp`,
+ * `webhook-signature`), plus the older `X-Etl-Signature` for one release.
  *
  * Delivery is retried (network errors, 408, 429, 5xx) a few times with a short
  * doubling delay; whatever happens, `deliver()` resolves with a record of the
  * outcome and never rejects: a webhook never fails a flow. The URL is recorded
  * by origin only (a Slack webhook URL's path is its secret).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import { EtlError, invalidOption, redact, stripUrlAuth } from '../errors.ts'
+import { createHash } from 'node:crypto'
+import { EtlError, invalidOption, stripUrlAuth } from '../errors.ts'
 import { errorRecord } from './context.ts'
 import { checkInteger, checkNonNegative, checkPositive, rejectUnknownKeys } from './options.ts'
 import { sleep } from './retry.ts'
 import type { DeliveryRecord, ErrorRecord, RunRecord, WebhookEvent } from './run-record.ts'
+import { webhookPayload, type WebhookPayload } from './webhook-payload.ts'
+import { signBody, standardWebhookHeaders } from './webhook-sign.ts'
+
+export { schedulePayload, webhookPayload, type FailedExpectation, type WebhookEventName, type WebhookPayload } from './webhook-payload.ts'
+export { replayGuard, signBody, signWebhook, verifySignature, verifyWebhook, webhookKey, type ReplayGuard, type VerifyOptions, type VerifyResult } from './webhook-sign.ts'
 
 export interface WebhookTarget {
   /** http(s) URL receiving the POST. */
   readonly url: string
-  /** Which run outcomes are sent. Default `['failed', 'cancelled']`; add `'completed'` to hear of successes. */
+  /**
+   * Which events are sent. Default `['failed', 'cancelled', 'warned', 'skipped']` (`warned`: loaded with
+   * `--on-invalid warn` past a failed gate; `skipped`: a schedule's tick skipped); add `'completed'` to hear of successes.
+   */
   readonly events?: readonly WebhookEvent[]
   /** Shared secret for the signature (the CLI passes ETL_WEBHOOK_SECRET). No signature without it. */
   readonly secret?: string
@@ -31,25 +41,10 @@ export interface WebhookTarget {
   readonly timeoutSeconds?: number
 }
 
-/** The JSON body of a notification. */
-export interface WebhookPayload {
-  readonly event: `run.${WebhookEvent}`
-  readonly flow: string
-  readonly runId: string
-  readonly state: RunRecord['state']
-  readonly start: string
-  readonly end: string | null
-  readonly durationMs: number | null
-  readonly tasks: readonly { name: string; state: string; attempts: number; durationMs: number | null; cached: boolean }[]
-  /** Numbers and booleans of each stage summary (`{ extract: { rows: 97 }, ... }`). */
-  readonly counts: Readonly<Record<string, Readonly<Record<string, number | boolean>>>>
-  readonly error: ErrorRecord | null
-  /** One line for Slack (`{ text }` is what a Slack incoming webhook reads). */
-  readonly text: string
-}
-
 const targetKeys = ['url', 'events', 'secret', 'retries', 'retryDelaySeconds', 'timeoutSeconds']
-const allEvents: readonly WebhookEvent[] = ['completed', 'failed', 'cancelled']
+const allEvents: readonly WebhookEvent[] = ['completed', 'failed', 'cancelled', 'warned', 'skipped']
+/** What a target without `events` hears: everything but plain success. */
+export const FAILURE_EVENTS: readonly WebhookEvent[] = ['failed', 'cancelled', 'warned', 'skipped']
 
 /** Checks a target (or a bare URL) once; returns the normalized target. Throws ETL_INVALID_OPTION (message without credentials). */
 export function webhookTarget(input: string | WebhookTarget, path = 'webhook'): WebhookTarget {
@@ -72,56 +67,19 @@ export function webhookTarget(input: string | WebhookTarget, path = 'webhook'): 
   return target
 }
 
-/** The event a run's final state sends, if any. */
-export function eventOf(state: RunRecord['state']): WebhookEvent | undefined {
-  return state === 'Completed' ? 'completed' : state === 'Failed' ? 'failed' : state === 'Cancelled' ? 'cancelled' : undefined
-}
-
-/** `sha256=<hex>`: HMAC-SHA256 of the exact body bytes. */
-export function signBody(body: string | Uint8Array, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
-}
-
-/** For receivers: checks an `X-Etl-Signature` header against the raw body, in constant time. */
-export function verifySignature(body: string | Uint8Array, secret: string, header: string | undefined): boolean {
-  if (!header) return false
-  const expected = Buffer.from(signBody(body, secret))
-  const received = Buffer.from(header)
-  return expected.length === received.length && timingSafeEqual(expected, received)
-}
-
-/** Builds the payload for a finished run. */
-export function webhookPayload(record: RunRecord, event: WebhookEvent): WebhookPayload {
-  const counts: Record<string, Record<string, number | boolean>> = {}
-  for (const [stage, value] of Object.entries(record.summary)) {
-    if (typeof value !== 'object' || value === null) continue
-    const picked: Record<string, number | boolean> = {}
-    for (const [k, v] of Object.entries(value)) if (typeof v === 'number' || typeof v === 'boolean') picked[k] = v
-    if (Object.keys(picked).length) counts[stage] = picked
+/** The event a run's final state sends, if any: a completed run whose quality gate failed under `--on-invalid warn` is `warned`. */
+export function eventOf(state: RunRecord['state'], record?: Pick<RunRecord, 'summary'>): WebhookEvent | undefined {
+  if (state === 'Completed') {
+    const gate = record?.summary.gate as { passed?: unknown } | undefined
+    return gate && gate.passed === false ? 'warned' : 'completed'
   }
-  return {
-    event: `run.${event}`,
-    flow: record.flow,
-    runId: record.id,
-    state: record.state,
-    start: record.start,
-    end: record.end ?? null,
-    durationMs: record.durationMs ?? null,
-    tasks: record.tasks.map((t) => ({ name: t.name, state: t.state, attempts: t.attempts, durationMs: t.durationMs ?? null, cached: t.cached === true })),
-    counts,
-    error: record.error ?? null,
-    text: slackText(record, counts),
-  }
+  return state === 'Failed' ? 'failed' : state === 'Cancelled' ? 'cancelled' : undefined
 }
 
-function slackText(record: RunRecord, counts: Record<string, Record<string, number | boolean>>): string {
-  const icon = record.state === 'Completed' ? ':white_check_mark:' : record.state === 'Cancelled' ? ':warning:' : ':x:'
-  const took = record.durationMs === undefined ? '' : ` in ${(record.durationMs / 1000).toFixed(1)}s`
-  const rows = Object.entries(counts)
-    .filter(([, c]) => typeof c.rows === 'number')
-    .map(([stage, c]) => `${stage} ${String(c.rows)} rows`)
-  const tail = record.error ? `: ${record.error.code} ${record.error.message}` : rows.length ? ` (${rows.join(', ')})` : ''
-  return redact(`${icon} flow ${record.flow}, run ${record.id}: ${record.state}${took}${tail}`)
+/** Whether a target wants an event: a `warned` run also goes to targets of `completed` (it completed). */
+export function wants(target: WebhookTarget, event: WebhookEvent): boolean {
+  const events = target.events ?? FAILURE_EVENTS
+  return events.includes(event) || (event === 'warned' && events.includes('completed'))
 }
 
 /** How a target is shown in records and logs: its origin (no credentials, no path) and a short hash of the full URL. */
@@ -145,11 +103,13 @@ export async function deliver(target: WebhookTarget, payload: WebhookPayload): P
   const { url, secret, retries = 3, retryDelaySeconds = 0.5, timeoutSeconds = 5 } = target
   const shown = describeTarget(url)
   const body = JSON.stringify(payload)
+  // One id per message, the same on every attempt, so that a receiver can tell a retry from a new message.
+  const id = `msg_${createHash('sha256').update(`${payload.runId ?? ''}|${payload.event}|${payload.schedule?.scheduledAt ?? ''}|${payload.runId ? '' : payload.timestamp}`).digest('base64url').slice(0, 24)}`
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'prostate-etl',
     'x-etl-event': payload.event,
-    'x-etl-run-id': payload.runId,
+    ...(payload.runId ? { 'x-etl-run-id': payload.runId } : {}),
   }
   if (secret) headers['x-etl-signature'] = signBody(body, secret)
   const started = Date.now()
@@ -161,8 +121,10 @@ export async function deliver(target: WebhookTarget, payload: WebhookPayload): P
     let retryable: boolean
     try {
       const { default: got } = await import('got') // on demand: ~30 MB a run without webhooks should not pay
+      // Each attempt is signed at its own time: a receiver's tolerance applies to the attempt, not the first try.
+      const signed = secret ? { ...headers, ...standardWebhookHeaders(id, body, secret) } : { ...headers, 'webhook-id': id }
       const response = await got.post(url, {
-        body, headers, throwHttpErrors: false, followRedirect: false, retry: { limit: 0 }, timeout: { request: timeoutSeconds * 1000 },
+        body, headers: signed, throwHttpErrors: false, followRedirect: false, retry: { limit: 0 }, timeout: { request: timeoutSeconds * 1000 },
       })
       status = response.statusCode
       if (status >= 200 && status < 300) {
@@ -187,15 +149,19 @@ export async function deliver(target: WebhookTarget, payload: WebhookPayload): P
 }
 
 function eventFrom(event: WebhookPayload['event']): WebhookEvent {
-  return event.slice('run.'.length) as WebhookEvent
+  return event.slice(event.indexOf('.') + 1) as WebhookEvent
 }
 
 /** Sends a finished run to every target that asked for its event, at once. Never rejects. */
 export async function notify(record: RunRecord, targets: readonly WebhookTarget[]): Promise<DeliveryRecord[]> {
-  const event = eventOf(record.state)
+  const event = eventOf(record.state, record)
   if (!event) return []
-  const wanted = targets.filter((t) => (t.events ?? ['failed', 'cancelled']).includes(event))
-  if (!wanted.length) return []
-  const payload = webhookPayload(record, event)
+  return notifyEvent(webhookPayload(record, event), targets)
+}
+
+/** Sends a payload (a run's, or a schedule's own) to every target that asked for its event, at once. Never rejects. */
+export async function notifyEvent(payload: WebhookPayload, targets: readonly WebhookTarget[]): Promise<DeliveryRecord[]> {
+  const event = eventFrom(payload.event)
+  const wanted = targets.filter((t) => wants(t, event))
   return Promise.all(wanted.map((t) => deliver(t, payload)))
 }

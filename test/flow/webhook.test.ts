@@ -75,7 +75,10 @@ t.test('a failed run is POSTed: payload, Slack text, and an HMAC-SHA256 signatur
   t.equal(p.durationMs, o.record.durationMs)
   t.same(p.counts, { extract: { rows: 97, batches: 1 } })
   t.same(p.tasks, [{ name: 'load', state: 'Failed', attempts: 1, durationMs: o.record.tasks[0]?.durationMs, cached: false }])
-  t.same(p.error, { code: 'ETL_HOPSWORKS', message: 'feature group upload failed (HTTP 502)' })
+  t.same(p.error, { code: 'ETL_HOPSWORKS', message: 'feature group upload failed (HTTP 502)', class: 'transient' })
+  t.equal(p.pipeline, 'etl-run')
+  t.same(p.rows, { extracted: 97 })
+  t.same(p.failedExpectations, [], 'no quality failure, no expectations')
   t.equal(p.text, `:x: flow etl-run, run ${o.id}: Failed in ${((o.record.durationMs ?? 0) / 1000).toFixed(1)}s: ETL_HOPSWORKS feature group upload failed (HTTP 502)`)
   t.notMatch(hit.raw.toString(), secret, 'the secret is not in the body')
   const d = o.record.notifications[0]

@@ -10,9 +10,10 @@
  * schedule stopped on a signal or after `--max-failures N` failures in a row.
  */
 import { EtlError, invalidOption } from '../../errors.ts'
-import { isTimeZone, parseCron, schedule, type Cron } from '../../flow/index.ts'
+import { isTimeZone, notifyEvent, parseCron, schedule, schedulePayload, type Cron } from '../../flow/index.ts'
 import type { Command } from '../commands.ts'
 import { commandConfig, makeLogger } from '../context.ts'
+import { webhookTargets } from '../run-flow.ts'
 import { runCommand, runOnce } from './run.ts'
 
 /** The cron expression of `etl schedule` in its zone (`--tz`, default UTC). Throws ETL_USAGE. */
@@ -47,6 +48,13 @@ export const scheduleCommand: Command = {
     const zone = cron.timezone === 'utc' ? 'UTC' : cron.timezone
     log.info(`schedule: ${config.cron} (${zone}); next run at ${cron.next(new Date()).toISOString()}`)
     const rest = Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'cron' && k !== 'tz' && k !== 'max-failures'))
+    const targets = webhookTargets(config, ctx.env)
+    const table = config.query ? 'query' : (config.table ?? 'prostate')
+    const pending = new Set<Promise<unknown>>()
+    const send = (p: Promise<unknown>) => {
+      pending.add(p)
+      void p.finally(() => pending.delete(p))
+    }
     const summary = await schedule(cron, async (tick) => {
       log.info(`schedule: run #${tick.index} for ${tick.scheduledAt.toISOString()}`)
       const r = await runOnce({ ...ctx, signal: tick.signal }, rest)
@@ -55,7 +63,14 @@ export const scheduleCommand: Command = {
       signal: ctx.signal,
       ...(maxFailures ? { maxFailures } : {}),
       log: { info: (m, f) => log.info(m, f), warn: (m, f) => log.warn(m, f), error: (m, f) => log.error(m, f) },
+      onRun(e) {
+        // A run with a record sent its own webhook; these have none: a skipped tick, a run that failed before it started.
+        if (e.type === 'skipped') send(notifyEvent(schedulePayload('skipped', { flow: 'etl-run', table, cron: cron.source, scheduledAt: e.scheduledAt, runningIndex: e.runningIndex }), targets))
+        else if (e.type === 'finished' && e.outcome === 'failed' && !e.runId && e.error)
+          send(notifyEvent(schedulePayload('failed', { flow: 'etl-run', table, cron: cron.source, scheduledAt: e.scheduledAt, error: e.error }), targets))
+      },
     })
+    await Promise.allSettled([...pending])
     const s = summary
     log.info(`schedule stopped${s.stoppedBy === 'max-failures' ? ` after ${maxFailures} failures in a row` : ''}: ${s.started} runs started, ${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled, ${s.skipped} ticks skipped`,
       { ...s })
