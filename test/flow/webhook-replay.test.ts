@@ -74,7 +74,7 @@ for (const secret of ['a-plain-shared-secret', `whsec_${Buffer.from('0123456789a
     t.equal(await replay(r.url, pick(hit.headers), hit.raw), 401, 'the same request again is refused')
     t.equal(r.hits[1]?.verdict, 'replay')
     clock.skewMs = 6 * 60_000
-    const fresh = { ...pick(hit.headers), 'webhook-id': 'msg_never_seen_before_000' }
+    const fresh: OutgoingHttpHeaders = { ...pick(hit.headers), 'webhook-id': 'msg_never_seen_before_000' }
     fresh['webhook-signature'] = signWebhook('msg_never_seen_before_000', Number(hit.headers['webhook-timestamp']), hit.raw, secret)
     t.equal(await replay(r.url, fresh, hit.raw), 401, 'a correctly signed request 6 minutes old is refused')
     t.equal(r.hits[2]?.verdict, 'old timestamp')
