@@ -141,34 +141,61 @@ async function renameInto(incoming: string, out: string, sync: boolean): Promise
 /** Buckets with at most this many new keys keep them as strings (one pass over the old rows); larger ones keep 8-byte hashes. */
 const SMALL_BUCKET = 50_000
 
+/** What merging one bucket did (the LoadReport figures of the bucket). */
+export interface BucketFigures {
+  /** Rows of the bucket afterwards, and before. */
+  readonly rows: number
+  readonly before: number
+  readonly inserted: number
+  readonly updated: number
+  readonly unchanged: number
+  readonly deleted: number
+}
+
+export interface MergeOptions {
+  /** fsync `out` before resolving (default true); false leaves that to the caller (the local sink syncs all buckets at once). */
+  readonly sync?: boolean
+  /** How many keys the keys file holds, when known (the hashes are then allocated once, at their size). */
+  readonly keys?: number
+  /** With `keys`: no key repeats within the load (ids the caller generated): a new bucket is renamed without reading its keys. */
+  readonly unique?: boolean
+  /** merge (default): upsert on the key; append: add the rows; replace: the bucket holds exactly the new rows. */
+  readonly write?: 'merge' | 'append' | 'replace'
+}
+
+/** A record's identity for "unchanged": its 53-bit hash and its length (a record equal in both is taken as the same). */
+const recordSig = (raw: string): string => `${keyHash(raw)}:${raw.length}`
+
 /**
  * Writes `out` = header + (old rows whose key has no new row) + (new rows,
  * last one per key, at the place of the key's first). `incoming` holds
  * `header` and then the new records, `keys` their keys (keyLine per record);
  * `old` is a bucket file with its header (any may be missing). When there is
  * no `old` and no key repeats, `incoming` is renamed to `out`. Resolves to
- * the row count.
- * `sync` (default true): fsync `out` before resolving; false leaves that to
- * the caller (the local sink syncs all buckets at once, in parallel). `keys`:
- * how many keys the keys file holds, when known (the hashes are then
- * allocated once, at their size). `unique` (with `keys`): the caller knows
- * that no key repeats within the load (ids it generated itself): a new bucket
- * is then renamed without reading its keys.
+ * the bucket's figures: a new row whose key had an old row is `updated`, or
+ * `unchanged` when the two records are the same text; `write: 'append'` adds
+ * every new row (all `inserted`); `write: 'replace'` keeps no old row (those
+ * whose key has no new row are `deleted`).
  *
  * Memory does not grow with the rows: the new keys are held as sorted 8-byte
  * hashes (as strings when the bucket is small). Keys are held as strings only
  * where hashes meet: keys that repeat within the load (with their last rows)
- * and new keys that replace old rows (found by a first pass over the old rows).
+ * and new keys that replace old rows (found by a first pass over the old rows),
+ * each with its position and, when it replaces an old row, that row's hash.
  */
-export async function mergeBucket(incoming: string, keys: string, old: string, out: string, header: string, keyIdx: readonly number[], options: { readonly sync?: boolean; readonly keys?: number; readonly unique?: boolean } = {}): Promise<number> {
-  if (options.unique && options.keys !== undefined && !(await exists(old)) && (await exists(incoming))) {
+export async function mergeBucket(incoming: string, keys: string, old: string, out: string, header: string, keyIdx: readonly number[], options: MergeOptions = {}): Promise<BucketFigures> {
+  const write = options.write ?? 'merge'
+  const hasOld = await exists(old)
+  const sync = options.sync !== false
+  const figures = (rows: number, before: number, inserted: number, updated = 0, unchanged = 0, deleted = 0): BucketFigures => ({ rows, before, inserted, updated, unchanged, deleted })
+  if (write === 'append') return appendBucket(incoming, old, out, header, hasOld, sync)
+  if (options.unique && options.keys !== undefined && !hasOld && (await exists(incoming))) {
     // No old rows and, as the caller knows, no key twice: the staged file is the bucket; its keys need not be read.
-    await renameInto(incoming, out, options.sync !== false)
-    return options.keys
+    await renameInto(incoming, out, sync)
+    return figures(options.keys, 0, options.keys)
   }
   let hashes = new Float64Array(Math.max(1, options.keys ?? 4096)) // sized once when the caller knows the count (no grown copies)
   const hasKeys = await exists(keys)
-  const hasOld = await exists(old)
   const fresh = hasKeys ? await eachKeyHash(keys, (h, n) => {
     if (n === hashes.length) {
       const grown = new Float64Array(n * 2)
@@ -178,13 +205,6 @@ export async function mergeBucket(incoming: string, keys: string, old: string, o
     hashes[n] = h
   }) : 0
   const sorted = hashes.subarray(0, fresh).sort()
-  // Old rows to filter and few new keys: the keys themselves, for one pass over the old rows.
-  let small: Set<string> | undefined
-  if (hasOld && fresh <= SMALL_BUCKET) {
-    const set = new Set<string>()
-    if (fresh) await eachKey(keys, (k) => void set.add(k))
-    small = set
-  }
 
   // Keys that repeat within the load: their hashes meet (or two keys collide; the strings tell).
   let suspects: Set<number> | undefined
@@ -205,35 +225,48 @@ export async function mergeBucket(incoming: string, keys: string, old: string, o
       for (let j = 1; j < at.length; j++) skip.add(at[j]!)
     }
   }
+  const distinct = fresh - skip.size
 
   if (fresh && !hasOld && !lastOf.size) {
-    await renameInto(incoming, out, options.sync !== false)
-    return fresh
+    await renameInto(incoming, out, sync)
+    return figures(fresh, 0, fresh)
   }
   const file = await open(out, 'w')
   try {
     const o = new Out(file)
     let rows = 0
+    let before = 0
+    let matched = 0
+    let unchanged = 0
     await o.write(header)
     if (hasOld) {
-      let replaced = small
-      if (!replaced) {
+      // The new keys that may meet an old row, each with the position of its last row.
+      const at = new Map<string, number>()
+      if (fresh <= SMALL_BUCKET) {
+        if (fresh) await eachKey(keys, (k, n) => void at.set(k, n))
+      } else {
         // Which old keys may have a new row (their hash is among the new ones), then those new keys as strings.
         const hits = new Set<number>()
         await eachRecord(old, keyIdx, true, (k) => {
           const h = keyHash(k)
           if (holds(sorted, h)) hits.add(h)
         })
-        const exact = new Set<string>()
-        if (hits.size) await eachKey(keys, (k) => void (hits.has(keyHash(k)) && exact.add(k)))
-        replaced = exact
+        if (hits.size) await eachKey(keys, (k, n) => void (hits.has(keyHash(k)) && at.set(k, n)))
       }
-      const drop = replaced
+      const oldSig = new Map<number, string>() // position of the new row -> signature of the old row it replaces
       await eachRecord(old, keyIdx, true, async (k, raw) => {
-        if (drop.has(k)) return
+        before++
+        const n = at.get(k)
+        if (n !== undefined) {
+          matched++
+          oldSig.set(n, recordSig(raw))
+          return
+        }
+        if (write === 'replace') return
         await o.write(raw)
         rows++
       })
+      if (oldSig.size) await eachRaw(incoming, true, (raw, n) => void (oldSig.get(n) === recordSig(raw) && unchanged++))
     }
     if (fresh && !lastOf.size) {
       await o.flush()
@@ -255,8 +288,36 @@ export async function mergeBucket(incoming: string, keys: string, old: string, o
       if (records !== fresh) throw new EtlError('ETL_DATA_DIR', `${incoming} holds ${records} records but ${keys} ${fresh} keys`)
     }
     await o.flush()
-    if (options.sync !== false) await file.sync()
-    return rows
+    if (sync) await file.sync()
+    const deleted = write === 'replace' ? before - matched : 0
+    return figures(rows, before, distinct - matched, matched - unchanged, unchanged, deleted)
+  } finally {
+    await file.close()
+  }
+}
+
+/** write: 'append': the old rows (counted), then every new row. */
+async function appendBucket(incoming: string, old: string, out: string, header: string, hasOld: boolean, sync: boolean): Promise<BucketFigures> {
+  const hasNew = await exists(incoming)
+  let fresh = 0
+  if (hasNew) await eachRaw(incoming, true, () => void fresh++)
+  if (!hasOld && hasNew) {
+    await renameInto(incoming, out, sync)
+    return { rows: fresh, before: 0, inserted: fresh, updated: 0, unchanged: 0, deleted: 0 }
+  }
+  const file = await open(out, 'w')
+  try {
+    const o = new Out(file)
+    let before = 0
+    await o.write(header)
+    if (hasOld) await eachRaw(old, true, async (raw) => {
+      before++
+      await o.write(raw)
+    })
+    await o.flush()
+    if (hasNew) await appendFile(file, incoming, Buffer.byteLength(header))
+    if (sync) await file.sync()
+    return { rows: before + fresh, before, inserted: fresh, updated: 0, unchanged: 0, deleted: 0 }
   } finally {
     await file.close()
   }

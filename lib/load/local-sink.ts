@@ -1,28 +1,41 @@
 /**
  * The local feature store: the default sink when no Hopsworks is configured.
  *
- *     <dataDir>/feature_store/<name>_<version>/
- *       feature_group.json     the feature group, exactly as it would be sent to Hopsworks
- *       manifest.json          layout: primary key, buckets, rows, loads
- *       part-000.csv ...       the rows (CSV with header), spread over `buckets` files by a
- *                              hash of the primary key
+ *     <dataDir>/feature_store/
+ *       <name>_<version>/            the feature group
+ *         manifest.json              the current version: names every part with its rows, bytes and sha256
+ *                                    (store-manifest.ts); a commit replaces it by one rename
+ *         feature_group.json         the feature group, exactly as it would be sent to Hopsworks
+ *         part-000.<gen>.csv ...     the rows (CSV with header), spread over `buckets` files by a hash of
+ *                                    the primary key; <gen> is the load that wrote the file
+ *       .<name>_<version>.lock       the writer's lock (lock.ts), from the start of staging to the end of the commit
+ *       .staging-<name>_<version>-<id>/   a load under way: owner.json (its run), incoming/ (staged rows),
+ *                                    out/ (merged parts), commit.json (the journal of its commit)
  *
- * Rows are written into a staging folder next to it (`.staging-<name>_<version>-<id>`);
- * commit() merges them with what is there (an upsert on the primary key, as
- * Hopsworks' Hudi tables do: a row whose key exists replaces the old row; the
- * last row of a key within one load wins) and renames the result into place.
- * abort() removes the staging folder; the feature group stays as it was.
+ * One writer per feature group: localSink() takes the group's lock (waiting
+ * up to `lockTimeoutMs` for a live holder, then ETL_LOCKED), puts right what
+ * dead loads left (store-recover.ts), checks the parts against the manifest
+ * (ETL_STORE_INTEGRITY), and stages. commit() merges the staged rows with the
+ * stored ones bucket by bucket (local-merge.ts: upsert on the primary key, as
+ * Hopsworks' Hudi tables do; `write: 'append'` adds, `'replace'` keeps only
+ * this load's rows), moves the new parts in beside the old ones, and replaces
+ * manifest.json by a single rename: a kill at any instant leaves the old store
+ * or the new one. The old parts go after that rename. A failed commit removes
+ * its staged copy and its new parts before it reports; abort() removes the
+ * staging folder. Both release the lock; the group stays as it was.
  *
- * Cost of the upsert: commit() rewrites every bucket file (old and new rows
- * streamed, never all in memory), two buckets at a time, holding 8 bytes per
- * new key of those buckets (local-merge.ts). Staging writes each bucket's keys
- * beside its rows, so the merge never parses the new rows; a staged bucket
- * file starts with the header, so a new bucket is renamed into place.
+ * Cost of the upsert: commit() rewrites every bucket that gets rows (old and
+ * new rows streamed, never all in memory), two buckets at a time, holding 8
+ * bytes per new key of those buckets; a bucket no row goes to keeps its file
+ * (merge, append). Staging writes each bucket's keys beside its rows, so the
+ * merge never parses the new rows unless a key meets an old row; a new bucket
+ * is renamed into place. Every old part the merge reads is checked against its
+ * sha256 first, and every new part measured once.
  * Staging is bucket-stage.ts (BucketStager): through `writable`, or done by
  * partition workers elsewhere and taken over with adopt().
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm, rmdir, stat, statfs, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { EtlError, invalidOption } from '../errors.ts'
@@ -30,9 +43,12 @@ import type { Batch, Column } from '../types.ts'
 import { csvHeader } from '../csv/format.ts'
 import { BucketStager, keysName, partName, STAGED_NAME, type StagedBuckets } from './bucket-stage.ts'
 import { assertSameSchema, FEATURE_GROUP_DEFAULTS, featureGroupDto, type FeatureGroupDto, type FeatureGroupOptions } from './feature-group.ts'
-import { mergeBucket } from './local-merge.ts'
+import { mergeBucket, type BucketFigures } from './local-merge.ts'
+import { acquireLock, type Lock } from './lock.ts'
 import { appendFile, syncFiles } from './store-files.ts'
-import type { LoadSummary, StagedSink } from './sink.ts'
+import { checkPart, FEATURE_GROUP, integrity, manifestText, MANIFEST, measurePart, partFile, partsOf, readManifest, type Manifest, type PartEntry, type StoredManifest } from './store-manifest.ts'
+import { JOURNAL, OWNER, recoverGroup, stagingPrefix, type CommitJournal } from './store-recover.ts'
+import type { LoadReport, LoadSummary, StagedSink, WriteDisposition } from './sink.ts'
 
 export interface LocalSinkOptions {
   /** The data folder; the feature group goes to `<dataDir>/feature_store/<name>_<version>/`. */
@@ -48,6 +64,14 @@ export interface LocalSinkOptions {
    * bucket is renamed into place without reading its keys. Default false: repeats are looked for.
    */
   readonly uniqueKeys?: boolean
+  /** merge (default): upsert on the primary key; append: add the rows; replace: the group holds exactly this load's rows. */
+  readonly write?: WriteDisposition
+  /** How long to wait for another live load of the same group before ETL_LOCKED. Default 60,000 ms. */
+  readonly lockTimeoutMs?: number
+  /** Names this load in the lock (and in another load's refusal). Default a random id. */
+  readonly runId?: string
+  /** Stops the wait for the lock (ETL_CANCELLED). */
+  readonly signal?: AbortSignal
 }
 
 export interface LocalSink extends StagedSink {
@@ -59,12 +83,42 @@ export interface LocalSink extends StagedSink {
   adopt(dirs: readonly string[]): Promise<number>
 }
 
-interface Manifest {
-  readonly format: 1
-  readonly primaryKey: readonly string[]
-  readonly buckets: number
-  readonly rows: number
-  readonly loads: readonly { readonly at: string; readonly rows: number }[]
+/** Buckets merged at once by commit(). */
+const MERGE_CONCURRENCY = 2
+
+/** The steps of a commit, where ETL_TEST_STORE_KILL=<step> makes the process SIGKILL itself (the fault tests). */
+export const COMMIT_STEPS = ['staged', 'merged', 'journal', 'moving', 'moved', 'manifest', 'committed'] as const
+function step(name: (typeof COMMIT_STEPS)[number]): void {
+  if (process.env['ETL_TEST_STORE_KILL'] === name) process.kill(process.pid, 'SIGKILL')
+}
+
+/** ENOSPC / EDQUOT: no space on the store's device. */
+function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT'
+}
+
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`
+
+async function freeBytes(dir: string): Promise<number | undefined> {
+  try {
+    const s = await statfs(dir)
+    return s.bavail * s.bsize
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * How many bucket files a load into the local feature group uses: an existing
+ * one's own count, else `buckets` (default 16). What partition workers stage
+ * by (see LocalSink.adopt).
+ */
+export async function localStoreBuckets(dataDir: string, featureGroup: FeatureGroupOptions = {}, buckets = 16): Promise<number> {
+  const name = featureGroup.name ?? FEATURE_GROUP_DEFAULTS.name
+  const version = featureGroup.version ?? FEATURE_GROUP_DEFAULTS.version
+  const existing = await readManifest(join(resolve(dataDir, 'feature_store'), `${name}_${version}`)).catch(() => undefined)
+  return existing?.buckets ?? buckets
 }
 
 async function readJson(path: string): Promise<unknown> {
@@ -76,56 +130,70 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-
-/** Buckets merged at once by commit(). */
-const MERGE_CONCURRENCY = 2
-
-
-/**
- * How many bucket files a load into the local feature group uses: an existing
- * one's own count, else `buckets` (default 16). What partition workers stage
- * by (see LocalSink.adopt).
- */
-export async function localStoreBuckets(dataDir: string, featureGroup: FeatureGroupOptions = {}, buckets = 16): Promise<number> {
-  const name = featureGroup.name ?? FEATURE_GROUP_DEFAULTS.name
-  const version = featureGroup.version ?? FEATURE_GROUP_DEFAULTS.version
-  const existing = (await readJson(join(resolve(dataDir, 'feature_store'), `${name}_${version}`, 'manifest.json'))) as Manifest | undefined
-  return existing?.buckets ?? buckets
+/** Checks every part the manifest names: present, its size and header (`size`), or also its sha256 and rows (`full`). */
+export async function checkStore(location: string, manifest: StoredManifest, header: string, level: 'size' | 'full'): Promise<void> {
+  if (manifest.format !== 2) return
+  if (manifest.header !== header) throw integrity(join(location, MANIFEST), `its header ${JSON.stringify(manifest.header.trim())} is not the columns' ${JSON.stringify(header.trim())}`)
+  for (const part of manifest.parts) await checkPart(location, part, header, level)
 }
 
 /**
- * Prepares a local load. Throws ETL_INVALID_OPTION / ETL_COLUMN_NAME for bad
- * options or columns, ETL_SINK when the feature group exists with another
- * schema (before any data), ETL_DATA_DIR when the folder cannot be written.
+ * Prepares a local load: takes the group's lock, puts right what dead loads
+ * left, checks the stored parts, makes the staging folder. Throws
+ * ETL_INVALID_OPTION / ETL_COLUMN_NAME for bad options or columns, ETL_LOCKED
+ * when another live load holds the group past `lockTimeoutMs`,
+ * ETL_STORE_INTEGRITY when a stored file differs from the manifest, ETL_SINK
+ * when the feature group exists with another schema (before any data),
+ * ETL_DATA_DIR when the folder cannot be written, ETL_DISK_FULL when it is full.
  */
 export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
   const dto: FeatureGroupDto = featureGroupDto(options.columns, options.featureGroup)
+  const write = options.write ?? 'merge'
+  if (write !== 'merge' && write !== 'append' && write !== 'replace') throw invalidOption('write', 'merge, append or replace', write)
   const primaryKey = dto.features.filter((f) => f.primary).map((f) => f.name)
   const keyIdx = primaryKey.map((k) => options.columns.findIndex((c) => c.name === k))
   const root = resolve(options.dataDir, 'feature_store')
-  const location = join(root, `${dto.name}_${dto.version}`)
-  const staging = join(root, `.staging-${dto.name}_${dto.version}-${randomBytes(4).toString('hex')}`)
+  const group = `${dto.name}_${dto.version}`
+  const location = join(root, group)
+  const runId = options.runId ?? randomBytes(6).toString('hex')
+  const staging = join(root, `${stagingPrefix(group)}${randomBytes(4).toString('hex')}`)
+  const header = csvHeader(options.columns) // the first line of every bucket file, staged ones too (a new bucket is renamed into place)
+  const diskFull = (err: unknown, doing: string): EtlError =>
+    new EtlError('ETL_DISK_FULL', `no space left in ${root} while ${doing}; free some space there and run again (nothing was committed)`, { cause: err, details: { path: root } })
+  const wrap = (err: unknown): EtlError =>
+    err instanceof EtlError ? err : isDiskFull(err) ? diskFull(err, 'staging the rows') : new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err })
 
-  const existing = (await readJson(join(location, 'manifest.json'))) as Manifest | undefined
-  if (existing) {
-    const fgJson = (await readJson(join(location, 'feature_group.json'))) as FeatureGroupDto | undefined
-    assertSameSchema(dto, fgJson ?? {}, `the local feature store (${location})`, 'ETL_SINK')
-  }
-  const buckets = existing?.buckets ?? options.buckets ?? 16
-  if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1024) throw invalidOption('local.buckets', 'an integer from 1 to 1024', buckets)
   try {
-    await mkdir(join(staging, 'incoming'), { recursive: true })
+    await mkdir(root, { recursive: true })
   } catch (err) {
-    throw new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err })
+    throw isDiskFull(err) ? diskFull(err, 'making the store folder') : new EtlError('ETL_DATA_DIR', `cannot write ${root}: ${(err as Error).message}`, { cause: err })
+  }
+  const lock: Lock = await acquireLock(join(root, `.${group}.lock`), { runId, timeoutMs: options.lockTimeoutMs ?? 60_000, signal: options.signal, what: `the feature group ${group} (${location})` })
+  let existing: StoredManifest | undefined
+  let buckets: number
+  try {
+    await recoverGroup(root, group)
+    existing = await readManifest(location)
+    if (existing) {
+      const fgJson = (await readJson(join(location, FEATURE_GROUP))) as FeatureGroupDto | undefined
+      assertSameSchema(dto, fgJson ?? {}, `the local feature store (${location})`, 'ETL_SINK')
+      await checkStore(location, existing, header, 'size')
+    }
+    buckets = existing?.buckets ?? options.buckets ?? 16
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1024) throw invalidOption('local.buckets', 'an integer from 1 to 1024', buckets)
+    await mkdir(join(staging, 'incoming'), { recursive: true })
+    await writeFile(join(staging, OWNER), JSON.stringify(lock.holder) + '\n')
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true }).catch(() => {})
+    await lock.release()
+    throw wrap(err)
   }
 
   const incoming = join(staging, 'incoming')
   const stager = new BucketStager(incoming, options.columns, primaryKey, buckets)
   let bucketRows: readonly number[] = new Array<number>(buckets).fill(0) // staged rows per bucket (the merge sizes its key hashes by it)
   let rows = 0
-  let state: 'open' | 'staged' | 'committing' | 'committed' | 'aborted' = 'open'
-  const header = csvHeader(options.columns) // the first line of every bucket file, staged ones too (a new bucket is renamed into place)
-  const wrap = (err: unknown): EtlError => (err instanceof EtlError ? err : new EtlError('ETL_DATA_DIR', `cannot write ${staging}: ${(err as Error).message}`, { cause: err }))
+  let state: 'open' | 'staged' | 'committing' | 'committed' | 'failed' | 'aborted' = 'open'
 
   const writable = new Writable({
     objectMode: true,
@@ -190,57 +258,136 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
 
   async function commit(): Promise<LoadSummary> {
     if (state === 'aborted') throw new EtlError('ETL_ABORTED', 'the local load was aborted; nothing to commit')
+    if (state === 'failed') throw new EtlError('ETL_SINK', 'the commit failed and its staged copy is gone; run the load again')
     if (state !== 'staged') throw new EtlError('ETL_SINK', state === 'open' ? 'commit() before the sink\'s input ended' : 'commit() was already called')
     state = 'committing'
+    step('staged')
     const out = join(staging, 'out')
-    let total = 0
+    const old = existing
+    const generation = (old?.format === 2 ? old.generation : 0) + 1
+    const oldParts = old ? partsOf(old) : []
+    const adds: string[] = []
+    let journaled = false
+    let committed = false
+    const figures: (BucketFigures | undefined)[] = new Array(buckets).fill(undefined)
     try {
+      // A bucket no row goes to keeps its file (merge, append); the others are merged into out/.
+      const keep = (i: number): boolean => old?.format === 2 && write !== 'replace' && (bucketRows[i] ?? 0) === 0
+      const todo = Array.from({ length: buckets }, (_, i) => i).filter((i) => !keep(i))
+      // Space: each merged bucket is written afresh (its old rows and its new ones) before the old one goes.
+      let needed = 0
+      for (const i of todo) needed += ((oldParts[i] as PartEntry | undefined)?.bytes ?? 0) + (await stat(join(incoming, partName(i))).then((x) => x.size, () => 0))
+      const free = await freeBytes(root)
+      if (free !== undefined && needed > free)
+        throw new EtlError('ETL_DISK_FULL', `no space left in ${root} for the commit: it needs about ${mb(needed)}, ${mb(free)} are free; free some space there and run again (nothing was committed)`, { details: { path: root, needed, free } })
       await mkdir(out)
       const merged = Array.from({ length: buckets }, (_, i) => join(out, partName(i)))
-      // A few buckets at a time: one bucket's reads and writes wait on the disk while another's keys are hashed.
       let next = 0
-      const mergeSome = async (): Promise<number> => {
-        let rows = 0
-        for (let i = next++; i < buckets; i = next++)
-          rows += await mergeBucket(join(staging, 'incoming', partName(i)), join(staging, 'incoming', keysName(i)), join(location, partName(i)), merged[i]!, header, keyIdx, { sync: false, keys: bucketRows[i] ?? 0, unique: options.uniqueKeys === true })
-        return rows
+      // A few buckets at a time: one bucket's reads and writes wait on the disk while another's keys are hashed.
+      const mergeSome = async (): Promise<void> => {
+        for (let k = next++; k < todo.length; k = next++) {
+          const i = todo[k]!
+          const prev = oldParts[i]
+          const oldPath = join(location, prev?.file ?? partFile(i, 0))
+          if (prev?.sha256 !== undefined) await checkPart(location, prev as PartEntry, header, 'sha')
+          const f = await mergeBucket(join(incoming, partName(i)), join(incoming, keysName(i)), oldPath, merged[i]!, header, keyIdx, { sync: false, keys: bucketRows[i] ?? 0, unique: options.uniqueKeys === true, write })
+          if (prev?.rows !== undefined && f.before !== prev.rows) throw integrity(oldPath, `it holds ${f.before} rows, the manifest says ${prev.rows}`)
+          figures[i] = f
+        }
       }
-      const settled = await Promise.allSettled(Array.from({ length: Math.min(MERGE_CONCURRENCY, buckets) }, mergeSome))
-      const failed = settled.find((s) => s.status === 'rejected')
+      const settled = await Promise.allSettled(Array.from({ length: Math.min(MERGE_CONCURRENCY, todo.length) }, mergeSome))
+      const failed = settled.find((x) => x.status === 'rejected')
       if (failed) throw failed.reason
-      total = settled.reduce((sum, s) => sum + (s.status === 'fulfilled' ? s.value : 0), 0)
-      // Durable before the rename, as before; synced together rather than one bucket after the other.
-      await syncFiles(merged)
-      const manifest: Manifest = { format: 1, primaryKey, buckets, rows: total, loads: [...(existing?.loads ?? []), { at: new Date().toISOString(), rows }] }
-      await writeFile(join(out, 'feature_group.json'), JSON.stringify(dto, null, 2) + '\n')
-      await writeFile(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
-      // Swap: the old folder moves aside, the new one takes its name, the old one goes.
-      if (existing) await rename(location, join(staging, 'old'))
-      try {
-        await rename(out, location)
-      } catch (err) {
-        if (existing) await rename(join(staging, 'old'), location) // put the old one back
-        throw err
+      // Durable before the manifest names them; synced together rather than one bucket after the other.
+      await syncFiles(todo.map((i) => merged[i]!))
+      step('merged')
+      const parts: PartEntry[] = []
+      for (let i = 0; i < buckets; i++) {
+        if (keep(i)) {
+          parts.push(oldParts[i] as PartEntry)
+          continue
+        }
+        const m = await measurePart(merged[i]!, false)
+        parts.push({ file: partFile(i, generation), rows: figures[i]!.rows, bytes: m.bytes, sha256: m.sha256 })
       }
+      const names = new Set(parts.map((p) => p.file))
+      const journal: CommitJournal = { generation, adds: todo.map((i) => parts[i]!.file), obsolete: oldParts.map((p) => p.file).filter((f) => !names.has(f)), created: !old }
+      await writeFile(join(staging, JOURNAL), JSON.stringify(journal) + '\n', { flush: true })
+      journaled = true
+      step('journal')
+      await mkdir(location, { recursive: true })
+      if (!old) {
+        const tmp = join(location, `${FEATURE_GROUP}.${runId}.tmp`)
+        await writeFile(tmp, JSON.stringify(dto, null, 2) + '\n', { flush: true })
+        await rename(tmp, join(location, FEATURE_GROUP))
+      }
+      for (const i of todo) {
+        await rename(merged[i]!, join(location, parts[i]!.file))
+        adds.push(parts[i]!.file)
+        if (adds.length === 1) step('moving')
+      }
+      step('moved')
+      const total = parts.reduce((n, p) => n + p.rows, 0)
+      const manifest: Omit<Manifest, 'checksum'> = { format: 2, generation, primaryKey, buckets, header, rows: total, parts, loads: [...(old?.loads ?? []), { at: new Date().toISOString(), rows, write }] }
+      const tmp = join(location, `${MANIFEST}.${runId}.tmp`)
+      await writeFile(tmp, manifestText(manifest), { flush: true })
+      step('manifest')
+      await rename(tmp, join(location, MANIFEST)) // the commit
+      committed = true
+      await syncDir(location)
+      step('committed')
+      for (const f of journal.obsolete) await unlink(join(location, f)).catch(() => {})
     } catch (err) {
-      state = 'staged'
-      await rm(out, { recursive: true, force: true }).catch(() => {})
-      throw err instanceof EtlError ? err : new EtlError('ETL_DATA_DIR', `cannot commit the local feature group ${location}: ${(err as Error).message}`, { cause: err })
+      if (!committed) {
+        state = 'failed'
+        // Nothing visible changed: the new parts the manifest never named go, and the staged copy.
+        if (journaled) {
+          const named = new Set(old ? partsOf(old).map((p) => p.file) : [])
+          for (const f of adds) if (!named.has(f)) await unlink(join(location, f)).catch(() => {})
+          await unlink(join(location, `${MANIFEST}.${runId}.tmp`)).catch(() => {})
+          if (!old) {
+            await unlink(join(location, FEATURE_GROUP)).catch(() => {})
+            await rmdir(location).catch(() => {})
+          }
+        }
+        await stager.close()
+        await rm(staging, { recursive: true, force: true }).catch(() => {})
+        await lock.release()
+        if (err instanceof EtlError) throw err
+        if (isDiskFull(err)) throw diskFull(err, 'committing')
+        throw new EtlError('ETL_DATA_DIR', `cannot commit the local feature group ${location}: ${(err as Error).message}`, { cause: err })
+      }
+      // Committed: only the cleanup failed; the next load finishes it (store-recover.ts).
     }
     state = 'committed'
-    await rm(staging, { recursive: true, force: true }).catch(() => {}) // only the old copy and the incoming rows are left in it
-    const report = { write: 'merge', inserted: null, updated: null, unchanged: null, deleted: null, rowsBefore: existing?.rows ?? 0, rowsAfter: total } as const
+    await rm(staging, { recursive: true, force: true }).catch(() => {})
+    await lock.release()
+    const sum = (k: keyof BucketFigures): number => figures.reduce((n, f) => n + (f?.[k] ?? 0), 0)
+    const rowsBefore = old?.rows ?? 0
+    const rowsAfter = rowsBefore + sum('rows') - sum('before')
+    const report: LoadReport = { write, inserted: sum('inserted'), updated: sum('updated'), unchanged: sum('unchanged'), deleted: sum('deleted'), rowsBefore, rowsAfter }
     return { sink: 'local', rows, report, featureGroup: { name: dto.name, version: dto.version }, location, columns: options.columns }
   }
 
   async function abort(): Promise<void> {
-    if (state === 'committed' || state === 'committing' || state === 'aborted') return
+    if (state === 'committed' || state === 'committing' || state === 'aborted' || state === 'failed') return
     state = 'aborted'
     // A writer still attached (a running pipeline) hears why; with nobody listening, a plain destroy.
     if (!writable.destroyed) writable.destroy(writable.listenerCount('error') > 0 && !writable.writableFinished ? new EtlError('ETL_ABORTED', 'the local load was aborted') : undefined)
     await stager.close()
     await rm(staging, { recursive: true, force: true })
+    await lock.release()
   }
 
   return { writable, commit, abort, adopt, location, buckets }
+}
+
+/** fsync of a folder: the renames into it are durable. */
+async function syncDir(dir: string): Promise<void> {
+  const fd = await open(dir, 'r')
+  try {
+    await fd.sync()
+  } finally {
+    await fd.close()
+  }
 }
