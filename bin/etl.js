@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `etl` command: parses nothing itself, runs lib's main() and sets the exit code.
-// SIGINT/SIGTERM abort the run (nothing is committed); a second signal exits at once.
-import { existsSync } from 'node:fs'
+// SIGINT/SIGTERM abort the run (nothing is committed) and the command then exits 130 / 143 (128 + the signal's
+// number, as shells report a command stopped by a signal); a second signal exits at once with the same code.
+import { existsSync, readdirSync, statSync } from 'node:fs'
 
 // V8 grows its young generation to 2 x 64 MB when a process allocates as fast as a run does; 8 MB semi-spaces cost
 // no measurable speed here and keep a 1M-row run near 170 MB instead of 300. What outlives two young collections
@@ -19,14 +20,17 @@ if (typeof process.execve === 'function' && !process.env.ETL_NO_REEXEC && !proce
   }
 }
 
+// The installed package has only dist/ (compiled). A checkout has lib/ and maybe a dist/ built at `npm ci`: run
+// whichever is newer, so an edit to lib/ is never silently ignored until a rebuild.
 const compiled = new URL('../dist/cli/main.js', import.meta.url)
-const { main } = await import(existsSync(compiled) ? compiled.href : new URL('../lib/cli/main.ts', import.meta.url).href)
-
-const controller = new AbortController()
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    if (controller.signal.aborted) process.exit(130)
-    controller.abort(new Error(`received ${sig}`))
-  })
+const sources = new URL('../lib/', import.meta.url)
+function newest(dir) {
+  let t = 0
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith('.ts')) t = Math.max(t, statSync(`${e.parentPath}/${e.name}`).mtimeMs)
+  }
+  return t
 }
-process.exitCode = await main(process.argv.slice(2), { signal: controller.signal })
+const useDist = existsSync(compiled) && (!existsSync(sources) || statSync(compiled).mtimeMs >= newest(sources))
+const { runCommandLine } = await import(useDist ? compiled.href : new URL('cli/main.ts', sources).href)
+await runCommandLine(process.argv.slice(2))

@@ -8,6 +8,19 @@ import { loadConfigFile, mergeConfig, type EtlConfig } from '../config/config.ts
 import { redact } from '../errors.ts'
 import { configFromFlags, type FlagValues } from './args.ts'
 
+const signalNumbers: Readonly<Record<string, number>> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }
+
+/**
+ * The exit code of a command stopped by a signal: 128 + its number (130 for
+ * SIGINT, 143 for SIGTERM), when the abort's reason names the signal (as
+ * runCommandLine's does: `{ signal: 'SIGTERM' }`); else undefined.
+ */
+export function signalExitCode(signal: AbortSignal): number | undefined {
+  const reason: unknown = signal.aborted ? signal.reason : undefined
+  const name = reason && typeof reason === 'object' && 'signal' in reason ? String(reason.signal) : undefined
+  return name && signalNumbers[name] ? 128 + signalNumbers[name] : undefined
+}
+
 export interface Io {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean }
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean }

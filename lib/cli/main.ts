@@ -7,7 +7,7 @@ import { loadDotEnv } from '../config/config.ts'
 import { asEtlError, EtlError } from '../errors.ts'
 import { flagHelp, parseFlags } from './args.ts'
 import { commands, type Command } from './commands.ts'
-import { makeLogger, type CommandContext, type Io } from './context.ts'
+import { makeLogger, signalExitCode, type CommandContext, type Io } from './context.ts'
 
 export interface MainOptions extends Partial<Io> {
   readonly env?: NodeJS.ProcessEnv
@@ -70,6 +70,28 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     log.done()
     log.error(`${e.code}: ${e.message}`, { code: e.code })
     if (e.code === 'ETL_USAGE' && command) log.error(`Run \`etl ${name} --help\` for its flags.`)
-    return e.exitCode
+    return (e.code === 'ETL_CANCELLED' && signalExitCode(ctx.signal)) || e.exitCode
   }
+}
+
+/**
+ * The process around main(), for bin/etl.js: SIGINT/SIGTERM abort the command
+ * (nothing is committed). A command stopped that way exits 128 + the signal's
+ * number (130, 143), as a shell reports a command stopped by a signal, unless
+ * it has a failure of its own to report (`etl schedule`'s last failed run); a
+ * second signal exits at once with that code.
+ */
+export async function runCommandLine(argv: readonly string[]): Promise<void> {
+  const controller = new AbortController()
+  let received: NodeJS.Signals | undefined
+  const codeOf = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? 130 : 143)
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (received) process.exit(codeOf(received))
+      received = sig
+      controller.abort(Object.assign(new Error(`received ${sig}`), { signal: sig }))
+    })
+  }
+  const code = await main(argv, { signal: controller.signal })
+  process.exitCode = received && code === 0 ? codeOf(received) : code
 }

@@ -11,7 +11,7 @@ import { openDatabase } from '../pipelines/database.ts'
 import type { PipelineInput } from '../pipelines/flows.ts'
 import { resolveSettings } from '../pipelines/settings.ts'
 import type { CommandContext, Logger } from './context.ts'
-import { makeLogger } from './context.ts'
+import { makeLogger, signalExitCode } from './context.ts'
 import { ensureDataDir } from './data-dir.ts'
 
 export type PipelineFlow<R> = Flow<PipelineInput, R>
@@ -87,7 +87,8 @@ export async function runFlowResult<R>(ctx: CommandContext, config: Readonly<Etl
     else if (outcome.state === 'Cancelled') err = new EtlError('ETL_CANCELLED', 'the run was stopped by a signal; nothing was committed')
     log.error(`${err.code}: ${err.message}`, { code: err.code, runId: outcome.id })
     log.error(`run ${outcome.id} ${outcome.state.toLowerCase()}; record: ${settings.dataDir}/runs/${outcome.id}.json`)
-    return { exitCode: err.exitCode, id: outcome.id, state: outcome.state, code: err.code, message: err.message, record: outcome.record }
+    const exitCode = (err.code === 'ETL_CANCELLED' && signalExitCode(ctx.signal)) || err.exitCode
+    return { exitCode, id: outcome.id, state: outcome.state, code: err.code, message: err.message, record: outcome.record }
   } finally {
     await db?.close()
   }

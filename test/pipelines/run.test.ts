@@ -135,7 +135,7 @@ t.test('SIGTERM mid-run: a clean stop, nothing committed, the run recorded as Ca
       }, 50)
     },
   })
-  t.equal(r.code, 1, r.stderr)
+  t.equal(r.code, 143, `128 + SIGTERM's 15\n${r.stderr}`)
   t.match(r.stderr, /ETL_CANCELLED: the run was stopped by a signal; nothing was committed/)
   t.notOk(await exists(join(cwd, 'data/feature_store/prostate_group_1')), 'nothing committed')
   t.notOk(await exists(join(cwd, 'data/transformed.csv')), 'no complete-looking stage file')

@@ -150,7 +150,7 @@ t.test('1 partition and 4 partitions over 2 workers: the same suite result and t
 
   w1.child.kill('SIGTERM')
   w2.child.kill('SIGTERM')
-  t.same(await Promise.all([w1.exited, w2.exited]), [0, 0], 'SIGTERM stops a waiting worker cleanly')
+  t.same(await Promise.all([w1.exited, w2.exited]), [143, 143], 'SIGTERM stops a waiting worker cleanly (exit 128 + 15)')
 })
 
 t.test('a worker killed mid-partition: the partition is retried elsewhere; exact counts, no duplicate row', async (t) => {
@@ -242,7 +242,7 @@ t.test('SIGTERM on the coordinator: Cancelled, its queued jobs cancelled, no par
     },
   })
   t.ok(sent, 'the coordinator was waiting for workers')
-  t.equal(r.code, 1, r.stderr)
+  t.equal(r.code, 143, r.stderr)
   t.match(r.stderr, /ETL_CANCELLED/)
   const records = (await readdir(join(s.cwd, 'data/runs'))).filter((f) => f.endsWith('.json'))
   t.equal(JSON.parse(await readFile(join(s.cwd, 'data/runs', records[0]!), 'utf8')).state, 'Cancelled')

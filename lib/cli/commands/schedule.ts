@@ -34,8 +34,8 @@ export const scheduleCommand: Command = {
     'A tick that comes while a run is still going is skipped and logged. Each run\'s end is logged with its state,',
     'exit code and error code; the summary counts completed, failed and cancelled runs and skipped ticks.',
     'On SIGTERM the run in progress is cancelled (nothing committed, recorded as Cancelled) and the schedule ends.',
-    'Exit code: 0 when no run failed, else the exit code of the last failed run (with --max-failures N, the',
-    'schedule stops after N failures in a row).',
+    'Exit code: the exit code of the last failed run (with --max-failures N, the schedule stops after N failures',
+    'in a row); with no failed run, 143 when stopped by SIGTERM (130 by SIGINT).',
   ].join('\n'),
   flags: ['cron', 'tz', 'max-failures', ...runCommand.flags],
   async run(ctx, values, positionals) {
