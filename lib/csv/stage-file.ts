@@ -13,12 +13,14 @@
  * the rename finds little left to write: a 130 MB transformed.csv made the
  * end of a run wait ~0.15 s.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes, type Hash } from 'node:crypto'
 import { open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { Transform, Writable } from 'node:stream'
 import { EtlError } from '../errors.ts'
 import type { Batch, Column } from '../types.ts'
+import { checkFreeSpace, writeError } from './disk.ts'
 import { csvHeader, joinLines } from './format.ts'
+import type { Lineage } from './lineage.ts'
 import { batchLines } from './lines.ts'
 import { sidecarPath } from './schema.ts'
 import { stepStream, type Step } from '../step.ts'
@@ -26,11 +28,12 @@ import { stepStream, type Step } from '../step.ts'
 /** Characters written between two background fdatasyncs of a stage file. */
 const SYNC_EVERY = 16 * 1024 * 1024
 
-function tmpName(path: string): string {
+/** `<path>.<pid>.<random>.tmp`: the pid tells a later run whose file it was (lib/cli/stale-files.ts). */
+export function tmpName(path: string): string {
   return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
 }
 
-/** Writes a file atomically (temporary name, then rename). */
+/** Writes a file atomically (temporary name, then rename). Throws ETL_DISK_FULL, ETL_DATA_DIR. */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   const tmp = tmpName(path)
   try {
@@ -38,8 +41,20 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
     await rename(tmp, path)
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {})
-    throw new EtlError('ETL_DATA_DIR', `cannot write ${path}: ${(err as Error).message}`, { cause: err })
+    throw await writeError(path, err, Buffer.byteLength(data))
   }
+}
+
+/** Options of a StageFileWriter. */
+export interface StageFileWriterOptions {
+  /** Keep each batch's CSV lines with its rows (see StageFileOptions.keepLines). */
+  readonly keepLines?: boolean
+  /** This file is an extract: its lineage is this id and its own checksum (lib/csv/lineage.ts). */
+  readonly extractId?: string
+  /** The lineage of the file this one is made from, asked at the commit. */
+  readonly lineage?: () => Lineage | undefined
+  /** Bytes the file is expected to take, when known: refused with ETL_DISK_FULL before writing when they do not fit. */
+  readonly expectedBytes?: number
 }
 
 /** The common core of csvTee and csvSink. */
@@ -59,15 +74,40 @@ export class StageFileWriter {
   #discarded = false
 
   readonly #keepLines: boolean
+  readonly #options: StageFileWriterOptions
+  /** SHA-256 of every byte written, in order (the sidecar's `sha256`). */
+  readonly #hash: Hash = createHash('sha256')
+  #bytes = 0
+  #checksum: string | undefined
+  #lineage: Lineage | undefined
 
-  constructor(path: string, options: { readonly keepLines?: boolean } = {}) {
+  constructor(path: string, options: StageFileWriterOptions = {}) {
     this.path = path
     this.#tmp = tmpName(path)
     this.#keepLines = options.keepLines === true
+    this.#options = options
   }
 
   get rows(): number {
     return this.#rows
+  }
+
+  /** `sha256:<hex>` of the file, once committed. */
+  get checksum(): string | undefined {
+    return this.#checksum
+  }
+
+  /** The extract the committed file descends from (undefined before the commit, or when none was given). */
+  get lineage(): Lineage | undefined {
+    return this.#lineage
+  }
+
+  /** Hashes and counts a chunk, then writes it. */
+  #put(file: FileHandle, text: string): Promise<unknown> {
+    const bytes = Buffer.from(text)
+    this.#hash.update(bytes)
+    this.#bytes += bytes.length
+    return file.write(bytes)
   }
 
   /** Queues a batch; resolves when the previous write has finished (so at most one is in flight). */
@@ -89,8 +129,9 @@ export class StageFileWriter {
     }
     this.#rows += batch.rows.length
     const file = this.#file
-    this.#pending = file.write(text).catch((err: unknown) => {
-      throw new EtlError('ETL_DATA_DIR', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err })
+    const before = this.#bytes
+    this.#pending = this.#put(file, text).catch(async (err: unknown) => {
+      throw await writeError(this.path, err, this.#bytes - before, before)
     })
     this.#pending.catch(() => {})
     this.#unsynced += text.length
@@ -102,10 +143,11 @@ export class StageFileWriter {
   }
 
   async #open(): Promise<FileHandle> {
+    if (this.#options.expectedBytes !== undefined) await checkFreeSpace(this.path, this.#options.expectedBytes)
     try {
       return await open(this.#tmp, 'w')
     } catch (err) {
-      throw new EtlError('ETL_DATA_DIR', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err })
+      throw await writeError(this.path, err, 0)
     }
   }
 
@@ -118,14 +160,21 @@ export class StageFileWriter {
     await this.#queue
     await this.#pending
     await this.#syncing
-    if (!this.#file) {
-      this.#file = await this.#open()
-      this.#columns = columnsIfEmpty
-      if (columnsIfEmpty.length) await this.#file.write(csvHeader(columnsIfEmpty))
+    try {
+      if (!this.#file) {
+        this.#file = await this.#open()
+        this.#columns = columnsIfEmpty
+        if (columnsIfEmpty.length) await this.#put(this.#file, csvHeader(columnsIfEmpty))
+      }
+      await this.#file.sync()
+    } catch (err) {
+      throw err instanceof EtlError ? err : await writeError(this.path, err, 0, this.#bytes)
     }
-    await this.#file.sync()
     await this.#file.close()
     this.#file = undefined
+    const checksum = `sha256:${this.#hash.digest('hex')}`
+    const { extractId } = this.#options
+    const lineage = extractId !== undefined ? { extractId, checksum } : this.#options.lineage?.()
     try {
       await rm(sidecarPath(this.path), { force: true })
       await rename(this.#tmp, this.path)
@@ -133,7 +182,16 @@ export class StageFileWriter {
       throw new EtlError('ETL_DATA_DIR', `cannot write ${this.path}: ${(err as Error).message}`, { cause: err })
     }
     this.#done = true
-    await writeFileAtomic(sidecarPath(this.path), JSON.stringify({ ...extra, columns: this.#columns, rows: this.#rows }, null, 2) + '\n')
+    this.#checksum = checksum
+    this.#lineage = lineage
+    const sidecar = { ...extra, columns: this.#columns, rows: this.#rows, sha256: checksum, ...(lineage ? { lineage } : {}) }
+    try {
+      await writeFileAtomic(sidecarPath(this.path), JSON.stringify(sidecar, null, 2) + '\n')
+    } catch (err) {
+      // A CSV without its sidecar is refused by every reader: never one that looks complete beside no description.
+      await rm(this.path, { force: true }).catch(() => {})
+      throw err
+    }
   }
 
   /** Removes the temporary file. Never throws. */
@@ -149,7 +207,7 @@ export class StageFileWriter {
   }
 }
 
-export interface StageFileOptions {
+export interface StageFileOptions extends Omit<StageFileWriterOptions, 'keepLines'> {
   /** Extra fields for the schema sidecar, asked when the input has ended (e.g. `{ dropped }`). */
   readonly sidecar?: () => Readonly<Record<string, unknown>>
   /**

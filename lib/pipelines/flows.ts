@@ -15,6 +15,7 @@ import type { DbConfig } from '../extract/connect.ts'
 import { flow, task, type FlowLogger } from '../flow/index.ts'
 import { extractToCsv } from './extract.ts'
 import type { Settings } from './settings.ts'
+import { metaValidateLineage, transformLineage } from './lineage.ts'
 import { loadStage, removeStageFile, validateStage } from './stages.ts'
 
 export interface PipelineInput {
@@ -42,7 +43,7 @@ export const extractFlow = flow({ name: 'extract' }, async (input: PipelineInput
     const started = Date.now()
     await removeStageFile(join(settings.dataDir, STAGE_FILES.validated)) // the rows that passed the validation of the previous extract
     const s = await extractToCsv({
-      db: needDb(input), source: settings.source, dataDir: settings.dataDir, batchSize: settings.batchSize, signal: tctx.signal,
+      db: needDb(input), source: settings.source, dataDir: settings.dataDir, batchSize: settings.batchSize, signal: tctx.signal, extractId: ctx.runId,
       onBatch: (rows) => input.log.progress?.(`extract: ${rate(rows, started)}`),
     })
     const summary = { source: 'table' in settings.source ? `table ${settings.source.table}` : 'query', rows: s.rows, columns: s.columns, file: s.file, durationMs: Date.now() - started }
@@ -106,7 +107,8 @@ export const metaValidateFlow = flow({ name: 'meta-extraction-validation' }, asy
   const { settings } = input
   const step = task({ name: 'meta-validate' }, async () => {
     const started = Date.now()
-    const m = await metaValidateFiles({ dataDir: settings.dataDir, suitePath: settings.suitePath, metaSuitePath: settings.metaSuitePath })
+    const lineage = await metaValidateLineage(settings.dataDir)
+    const m = await metaValidateFiles({ dataDir: settings.dataDir, suitePath: settings.suitePath, metaSuitePath: settings.metaSuitePath, ...(lineage ? { lineage } : {}) })
     const summary: ValidationStageSummary = {
       success: m.result.success, statistics: m.result.statistics, rows: m.result.results.length, invalidRows: 0, quarantinedRows: 0,
       result: m.result, files: Object.values(m.files), durationMs: Date.now() - started,
@@ -130,9 +132,11 @@ async function defaultTransformInput(dataDir: string): Promise<string> {
 export const transformFlow = flow({ name: 'transform' }, async (input: PipelineInput, ctx) => {
   const { settings } = input
   const step = task({ name: 'transform' }, async (_: undefined, tctx) => {
+    const file = input.input ?? (await defaultTransformInput(settings.dataDir))
     const t = await transformCsv({
       ...settings.transform,
-      input: input.input ?? (await defaultTransformInput(settings.dataDir)),
+      input: file,
+      lineage: await transformLineage(settings.dataDir, file, input.input === undefined),
       output: join(settings.dataDir, STAGE_FILES.transformed),
       batchSize: settings.batchSize,
       signal: tctx.signal,

@@ -18,7 +18,8 @@
  */
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { csvTeeStep } from '../csv/stage-file.ts'
+import type { Lineage } from '../csv/lineage.ts'
+import { csvTeeStep, type StageFileWriter } from '../csv/stage-file.ts'
 import { EtlError } from '../errors.ts'
 import { readSuite } from '../expectations/suite.ts'
 import { columnStatsFromPg, prepassColumns } from '../expectations/prepass.ts'
@@ -57,6 +58,8 @@ export interface Staged {
   readonly validation: ValidationStageSummary
   readonly transform: TransformStageSummary
   readonly counts: StageCountsSummary
+  /** The extract the stage files descend from (extracted.csv's id and checksum), named by the meta-validation's files. */
+  readonly lineage?: Lineage
 }
 
 async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): Promise<Staged> {
@@ -73,7 +76,10 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
     throw err
   }
   let sink: StagedSink | undefined
-  const quarantine = settings.invalidRows === 'quarantine' ? quarantineCsv(join(settings.dataDir, STAGE_FILES.quarantine)) : undefined
+  // Every stage file of the run names extracted.csv as its extract (lib/csv/lineage.ts); it is committed first.
+  let extractedFile: StageFileWriter | undefined
+  const lineage = (): Lineage | undefined => extractedFile?.lineage
+  const quarantine = settings.invalidRows === 'quarantine' ? quarantineCsv(join(settings.dataDir, STAGE_FILES.quarantine), { lineage }) : undefined
   try {
     const prepass = prepassColumns(suite)
     let stats
@@ -95,14 +101,16 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
     let atSource = 0
     const extracted = csvTeeStep(join(settings.dataDir, STAGE_FILES.extracted), {
       keepLines: true,
+      extractId: ctx.runId,
       onBatch: (batch) => deps.onRows?.('stream', (atSource += batch.rows.length)),
     })
-    const transformed = csvTeeStep(join(settings.dataDir, STAGE_FILES.transformed), { sidecar: () => ({ dropped: stamper.counts.dropped }) })
+    extractedFile = extracted.writer
+    const transformed = csvTeeStep(join(settings.dataDir, STAGE_FILES.transformed), { sidecar: () => ({ dropped: stamper.counts.dropped }), lineage })
     // The four stages in one stream (lib/step.ts): fewer batches alive at once, a flat and lower RSS.
     await pipeline(source, fuse([extracted, validator, stamper, transformed]), sink.writable, { signal })
     const v = await validator.summary
     validationResult = v.result
-    const files = await writeValidationFiles(settings.dataDir, v.result, 'extract')
+    const files = await writeValidationFiles(settings.dataDir, v.result, 'extract', lineage())
     const t = await stamper.summary
     const now = Date.now()
     const validation: ValidationStageSummary = {
@@ -117,7 +125,8 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
       extracted: extracted.writer.rows, validated: v.rows, quarantined: v.quarantinedRows, transformed: t.rows, dropped: t.dropped, loaded: transformed.writer.rows,
     }
     ctx.summarize('counts', counts)
-    return { sink, suite, validation, transform, counts }
+    const extractLineage = lineage()
+    return { sink, suite, validation, transform, counts, ...(extractLineage ? { lineage: extractLineage } : {}) }
   } catch (err) {
     source.destroy()
     await sink?.abort().catch(() => {})
@@ -145,7 +154,7 @@ export async function finishRun(deps: Pick<RunDeps, 'settings' | 'warn'>, ctx: F
   const metaTask = task({ name: 'meta-validate' }, async () => {
     const started = Date.now()
     const result = metaValidate({ validation: staged.validation.result, declared: staged.suite, counts: staged.counts, metaSuite })
-    const files = await writeValidationFiles(settings.dataDir, result, 'meta_extract')
+    const files = await writeValidationFiles(settings.dataDir, result, 'meta_extract', staged.lineage)
     const summary: ValidationStageSummary = {
       success: result.success, statistics: result.statistics, rows: result.results.length, invalidRows: 0, quarantinedRows: 0,
       result, files: Object.values(files), durationMs: Date.now() - started,

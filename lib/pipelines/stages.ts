@@ -3,11 +3,13 @@
  * file in the data folder: extract, extraction validation, meta extraction
  * validation, transform, loading. `etl run` (run.ts) does them in one pass.
  */
+import { existsSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { csvSource } from '../csv/read.ts'
 import { sidecarPath } from '../csv/schema.ts'
+import { stageLineage, type Lineage } from '../csv/lineage.ts'
 import { csvSink } from '../csv/stage-file.ts'
 import { EtlError } from '../errors.ts'
 import { columnStatsFromBatches, columnStatsFromPg, prepassColumns } from '../expectations/prepass.ts'
@@ -21,6 +23,7 @@ import { quarantineCsv } from '../validate/quarantine.ts'
 import { validationFileNames, writeValidationFiles } from '../validate/results.ts'
 import { validate } from '../validate/validate.ts'
 import { decideGate, gateReport } from './gate.ts'
+import { loadLineageProblem } from './lineage.ts'
 import { STAGE_FILES } from './files.ts'
 import type { Settings } from './settings.ts'
 import { openSink } from './sink.ts'
@@ -33,6 +36,8 @@ export async function validateStage(settings: Settings, db: DbConfig | undefined
   const prepass = prepassColumns(suite)
   const fromDb = db && !input
   const file = input ?? join(settings.dataDir, STAGE_FILES.extracted)
+  // What the results vouch for: the file (checked against its sidecar first), or the source as read now.
+  const lineage: Lineage = fromDb ? { extractId: ctx.runId, checksum: null } : await stageLineage(file)
   let stats
   if (prepass.length) {
     if (fromDb) {
@@ -50,10 +55,10 @@ export async function validateStage(settings: Settings, db: DbConfig | undefined
   const validated = join(settings.dataDir, STAGE_FILES.validated)
   await removeStageFile(validated)
   const source = fromDb ? pgSource(db, settings.source as SourceSpec, { batchSize: settings.batchSize, signal: ctx.signal }) : csvSource(file, { batchSize: settings.batchSize })
-  const quarantine = settings.invalidRows === 'quarantine' ? quarantineCsv(join(settings.dataDir, STAGE_FILES.quarantine)) : undefined
+  const quarantine = settings.invalidRows === 'quarantine' ? quarantineCsv(join(settings.dataDir, STAGE_FILES.quarantine), { lineage: () => lineage }) : undefined
   const validator = validate({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId } })
   try {
-    await pipeline(source, validator, quarantine ? csvSink(validated) : async (batches: AsyncIterable<unknown>) => {
+    await pipeline(source, validator, quarantine ? csvSink(validated, { lineage: () => lineage }) : async (batches: AsyncIterable<unknown>) => {
       for await (const _ of batches);
     }, { signal: ctx.signal })
   } catch (err) {
@@ -61,7 +66,7 @@ export async function validateStage(settings: Settings, db: DbConfig | undefined
     throw err
   }
   const v = await validator.summary
-  const files = await writeValidationFiles(settings.dataDir, v.result, 'extract')
+  const files = await writeValidationFiles(settings.dataDir, v.result, 'extract', lineage)
   const summary: ValidationStageSummary = {
     success: v.result.success, statistics: v.result.statistics, rows: v.rows, invalidRows: v.invalidRows,
     quarantinedRows: v.quarantinedRows, result: v.result, files: [...Object.values(files), ...(quarantine ? [validated] : [])], durationMs: Date.now() - started,
@@ -95,9 +100,21 @@ async function readResult(path: string): Promise<SuiteResult | undefined> {
  */
 export async function loadStage(settings: Settings, input: string | undefined, ctx: FlowContext, warn: (m: string) => void) {
   const file = input ?? join(settings.dataDir, STAGE_FILES.transformed)
-  const validation = await readResult(validationFileNames(settings.dataDir, 'extract').json)
-  const meta = await readResult(validationFileNames(settings.dataDir, 'meta_extract').json)
-  if (!validation || !meta) {
+  let validation = await readResult(validationFileNames(settings.dataDir, 'extract').json)
+  let meta = await readResult(validationFileNames(settings.dataDir, 'meta_extract').json)
+  const rerun = settings.onInvalid === 'abort'
+    ? 'nothing was loaded: the results do not vouch for these rows; run `etl validate`, `etl meta-validate` and `etl transform` again, then `etl load`'
+    : 'the rows are loaded as unvalidated'
+  // Missing results are the gate's to refuse (below); a missing file is the reader's.
+  const lineage = validation && meta && existsSync(file) ? await loadLineageProblem(settings.dataDir, file, rerun) : undefined
+  if (lineage) {
+    if (settings.onInvalid === 'abort') throw lineage
+    warn(`WARNING: loading rows that no validation vouches for (--on-invalid warn): ${lineage.message}`)
+    validation = meta = undefined
+  }
+  if (lineage) {
+    // warned above
+  } else if (!validation || !meta) {
     const missing = !validation ? 'extract_validation_result.json' : 'meta_extract_validation_result.json'
     if (settings.onInvalid === 'abort')
       throw new EtlError('ETL_QUALITY_GATE', `no ${missing} in ${settings.dataDir}: run \`etl validate\` and \`etl meta-validate\` first (or pass --on-invalid warn to load unvalidated data)`)

@@ -5,11 +5,12 @@
  *
  *     csvSource(input) -> stamp(options) -> csvSink(output)
  */
-import { access } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { csvSource } from '../csv/read.ts'
 import { readSidecar } from '../csv/schema.ts'
+import type { Lineage } from '../csv/lineage.ts'
 import { csvSink } from '../csv/stage-file.ts'
 import { EtlError, invalidOption } from '../errors.ts'
 import type { StampOptions } from './options.ts'
@@ -23,6 +24,8 @@ export interface TransformCsvOptions extends Omit<StampOptions, 'columns'> {
   readonly output: string
   /** Rows per batch read (default 1000). */
   readonly batchSize?: number | undefined
+  /** The extract the input descends from, named in the output's sidecar (lib/csv/lineage.ts). */
+  readonly lineage?: Lineage | undefined
   /** Stops the run: the output is not written, the promise rejects. */
   readonly signal?: AbortSignal | undefined
 }
@@ -42,19 +45,25 @@ export interface TransformCsvOptions extends Omit<StampOptions, 'columns'> {
  */
 export async function transformCsv(options: TransformCsvOptions): Promise<TransformSummary & { readonly file: string; readonly durationMs: number }> {
   const started = Date.now()
-  const { input, output, batchSize = 1000, signal, ...stampOptions } = options
+  const { input, output, batchSize = 1000, signal, lineage, ...stampOptions } = options
   if (typeof input !== 'string' || !input) throw invalidOption('input', 'a file path', input)
   if (typeof output !== 'string' || !output) throw invalidOption('output', 'a file path', output)
   if (resolve(input) === resolve(output)) throw invalidOption('output', 'a file other than input', output)
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidOption('batchSize', 'a positive integer', batchSize)
+  let inputBytes: number
   try {
-    await access(input)
+    inputBytes = (await stat(input)).size
   } catch (err) {
     throw new EtlError('ETL_INPUT', `input file not found: ${input}`, { cause: err })
   }
   const { columns } = await readSidecar(input)
   const stamper = stamp({ ...stampOptions, columns })
-  await pipeline(csvSource(input, { batchSize }), stamper, csvSink(output, { sidecar: () => ({ dropped: stamper.counts.dropped }) }), { signal })
+  await pipeline(csvSource(input, { batchSize }), stamper, csvSink(output, {
+    sidecar: () => ({ dropped: stamper.counts.dropped }),
+    lineage: () => lineage,
+    // The output holds every input row and two more columns: at least the input's size.
+    expectedBytes: inputBytes,
+  }), { signal })
   const summary = await stamper.summary
   return { ...summary, file: output, durationMs: Date.now() - started }
 }

@@ -23,6 +23,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { csvSource } from '../csv/read.ts'
+import type { Lineage } from '../csv/lineage.ts'
 import { sidecarPath } from '../csv/schema.ts'
 import { EtlError } from '../errors.ts'
 import { readSuite } from '../expectations/suite.ts'
@@ -44,6 +45,8 @@ export interface MetaFilesOptions extends Omit<MetaCommonOptions, 'declared' | '
   readonly suitePath: string
   /** The meta suite file. Default: fixtures/suites/meta.json. */
   readonly metaSuitePath?: string
+  /** The extract the validation results are of (lib/csv/lineage.ts): named by the meta-validation's files too. */
+  readonly lineage?: Lineage
   /** Counts that win over the ones found in the folder (e.g. from a run record). */
   readonly counts?: StageCountsSummary
 }
@@ -150,6 +153,6 @@ export async function metaValidateFiles(options: MetaFilesOptions): Promise<Meta
   const table = await readResults(validationFileNames(dataDir, 'extract').csv)
   const counts = { ...(await countsFromDataDir(dataDir, table)), ...options.counts }
   const result = metaValidateTable(table, { ...options, declared, counts, metaSuite })
-  const files = await writeValidationFiles(dataDir, result, 'meta_extract')
+  const files = await writeValidationFiles(dataDir, result, 'meta_extract', options.lineage)
   return { result, counts, files }
 }

@@ -6,7 +6,7 @@
  * Written like every stage file: under a temporary name, renamed into place
  * (with its schema sidecar) when the input has ended, removed on failure.
  */
-import { StageFileWriter } from '../csv/stage-file.ts'
+import { StageFileWriter, type StageFileWriterOptions } from '../csv/stage-file.ts'
 import type { Column, Row } from '../types.ts'
 
 /** Where quarantined rows go (quarantineCsv, or anything with the same contract). */
@@ -25,8 +25,8 @@ export const FAILED_COLUMN = 'failed_expectations'
 const withFailed = (columns: readonly Column[]): Column[] => [...columns, { name: FAILED_COLUMN, type: 'text' }]
 
 /** A QuarantineSink writing `path` (normally `<data-dir>/quarantine.csv`). */
-export function quarantineCsv(path: string): QuarantineSink & { readonly path: string; readonly rows: number } {
-  const writer = new StageFileWriter(path)
+export function quarantineCsv(path: string, options: StageFileWriterOptions = {}): QuarantineSink & { readonly path: string; readonly rows: number } {
+  const writer = new StageFileWriter(path, options)
   let cols: Column[] | undefined
   return {
     path,

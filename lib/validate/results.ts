@@ -18,6 +18,7 @@
  * meta-validation.
  */
 import { join } from 'node:path'
+import { parseLineage, type Lineage } from '../csv/lineage.ts'
 import { StageFileWriter, writeFileAtomic } from '../csv/stage-file.ts'
 import type { ExpectationResult, SuiteResult } from '../expectations/types.ts'
 import type { Column, Row } from '../types.ts'
@@ -125,11 +126,16 @@ export function validationFileNames(dir: string, prefix = 'extract'): Validation
 
 /**
  * Writes `<prefix>_validation_results.csv` (+ its `.schema.json` sidecar) and
- * `<prefix>_validation_result.json` into `dir`. Throws ETL_DATA_DIR.
+ * `<prefix>_validation_result.json` into `dir`. With `lineage` (the extract
+ * the validated rows came from, lib/csv/lineage.ts), both name it: the
+ * sidecar's `lineage` and the JSON's `meta.lineage`. The JSON goes first, so
+ * a stop in between leaves a JSON and a CSV naming different extracts (or
+ * none), which the readers refuse. Throws ETL_DISK_FULL, ETL_DATA_DIR.
  */
-export async function writeValidationFiles(dir: string, result: SuiteResult, prefix = 'extract'): Promise<ValidationFiles> {
+export async function writeValidationFiles(dir: string, result: SuiteResult, prefix = 'extract', lineage?: Lineage): Promise<ValidationFiles> {
   const files = validationFileNames(dir, prefix)
-  const writer = new StageFileWriter(files.csv)
+  await writeFileAtomic(files.json, resultJson(lineage ? { ...result, meta: { ...result.meta, lineage } } : result))
+  const writer = new StageFileWriter(files.csv, lineage ? { lineage: () => lineage } : {})
   try {
     await writer.write({ columns: RESULTS_COLUMNS, rows: resultRows(result) })
     await writer.commit(RESULTS_COLUMNS)
@@ -137,6 +143,10 @@ export async function writeValidationFiles(dir: string, result: SuiteResult, pre
     await writer.discard()
     throw err
   }
-  await writeFileAtomic(files.json, resultJson(result))
   return files
+}
+
+/** The extract a suite result read back from its JSON file names (`meta.lineage`), if any. */
+export function resultLineage(result: SuiteResult | undefined): Lineage | undefined {
+  return parseLineage(result?.meta['lineage'])
 }

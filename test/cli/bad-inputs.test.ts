@@ -84,6 +84,18 @@ async function afterGoodRun(s: Scene, first: readonly string[], second: readonly
   return s.etl(second, extra)
 }
 
+/** The five-command steps that leave validation results of an older extract beside a newer extract. */
+const staleResults: readonly (readonly string[])[] = [['extract', ...ages.slice(0, 2)], ['validate', ...ages.slice(2)], ['meta-validate', ...ages.slice(2)], ['extract', '--table', 'ages_notes']]
+
+/** Runs `steps` (each must exit 0), then the row's command (none when empty). */
+async function afterSteps(s: Scene, steps: readonly (readonly string[])[], last: readonly string[]): Promise<CliResult> {
+  for (const step of steps) {
+    const r = await s.etl(step)
+    if (r.code !== 0) throw new Error(`etl ${step.join(' ')} failed (${r.code}): ${r.stderr}`)
+  }
+  return last.length ? s.etl(last) : { code: 0, signal: null, stdout: '', stderr: '' }
+}
+
 /** Checks that a Hopsworks row's emulator never saw the feature group made. */
 async function noFeatureGroup(t: Test, s: Scene): Promise<void> {
   for (const emu of [s.hw, ...s.emulators]) t.notOk(emu.featureGroup('prostate_group', 1), 'no feature group made in Hopsworks')
@@ -340,6 +352,22 @@ const ROWS: readonly Row[] = [
   { n: 61, input: '`--max-failures` that is not a positive integer', command: 'etl schedule --cron "0 2 * * *" --max-failures 0', code: 'ETL_INVALID_OPTION', exit: 2,
     says: 'Invalid option --max-failures: expected an integer >= 1, got "0"',
     run: (s) => s.etl(['schedule', '--cron', '0 2 * * *', '--max-failures', '0']) },
+
+  // ── lineage of the stage files (etl validate / meta-validate / transform / load run alone) ──
+  { n: 62, input: 'results of an older extract: `etl extract --table ages`, `etl validate`, `etl meta-validate`, then `etl extract --table ages_notes`', command: 'etl transform',
+    code: 'ETL_LINEAGE', exit: 2, says: 'the results are of another extract: run `etl validate` and `etl meta-validate` again, then `etl transform`', absent: ['transformed.csv', 'feature_store'],
+    run: (s) => afterSteps(s, staleResults, ['transform']) },
+  { n: 63, input: 'the same, with the new extract stamped anyway (`etl transform --input data/extracted.csv`)', command: 'etl load',
+    code: 'ETL_LINEAGE', exit: 2, says: 'nothing was loaded: the results do not vouch for these rows', absent: ['feature_store'],
+    run: (s) => afterSteps(s, [...staleResults, ['transform', '--input', 'data/extracted.csv']], ['load', '--suite', fx('ages.json')]) },
+  { n: 64, input: '`extracted.csv` changed after `etl extract --table ages` wrote it', command: 'etl validate --suite test/cli/bad-inputs/ages.json',
+    code: 'ETL_LINEAGE', exit: 2, says: 'is not the file its sidecar describes', absent: ['extract_validation_results.csv', 'transformed.csv'],
+    run: async (s) => {
+      await afterSteps(s, [['extract', '--table', 'ages']], [])
+      const csv = join(s.data, 'extracted.csv')
+      await writeFile(csv, (await readFile(csv, 'utf8')).replace('\n41,', '\n1,'))
+      return s.etl(['validate', '--suite', fx('ages.json')])
+    } },
 ]
 
 // ───────────────────────────────── the run ─────────────────────────────────
