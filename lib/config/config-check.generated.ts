@@ -6,7 +6,7 @@ function ucs2length(s) { let n = 0; for (const _ of s) n++; return n }
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$id":"https://prostate-etl/etl.config.schema.json","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string"},"table":{"type":"string","minLength":1},"query":{"type":"string","minLength":1},"queryValues":{"type":"array"},"suite":{"type":"string","minLength":1},"metaSuite":{"type":"string","minLength":1},"dataDir":{"type":"string","minLength":1},"input":{"type":"string","minLength":1},"sink":{"enum":["local","hopsworks"]},"onInvalid":{"enum":["abort","warn"]},"invalidRows":{"enum":["keep","quarantine"]},"id":{"enum":["nanoid","sequential","derived"]},"key":{"type":"array","items":{"type":"string","minLength":1},"minItems":1},"datetime":{"enum":["run","row"]},"idColumn":{"type":"string","minLength":1},"datetimeColumn":{"type":"string","minLength":1},"missing":{"type":"object","additionalProperties":false,"properties":{"default":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]},"columns":{"type":"object","additionalProperties":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]}}}},"batchSize":{"type":"integer","minimum":1,"maximum":100000},"retries":{"type":"integer","minimum":0,"maximum":100},"retryDelay":{"type":"number","minimum":0},"timeout":{"type":"number","exclusiveMinimum":0},"notifications":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://"},"onCompletion":{"type":"boolean"},"onFailure":{"type":"boolean"}}}},"featureGroup":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"description":{"type":"string","maxLength":256},"onlineEnabled":{"type":"boolean"}}},"featureView":{"oneOf":[{"type":"boolean"},{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"features":{"type":"array","items":{"type":"string"}}}}]},"hopsworks":{"type":"object","additionalProperties":false,"properties":{"caFile":{"type":"string"},"insecure":{"type":"boolean"},"pollIntervalSeconds":{"type":"number","exclusiveMinimum":0},"timeoutSeconds":{"type":"number","exclusiveMinimum":0},"partRows":{"type":"integer","minimum":1},"partBytes":{"type":"integer","minimum":1024}}},"cron":{"type":"string"},"log":{"enum":["text","json"]},"quiet":{"type":"boolean"},"json":{"type":"boolean"}}};
+const schema11 = {"$id":"https://prostate-etl/etl.config.schema.json","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string"},"table":{"type":"string","minLength":1},"query":{"type":"string","minLength":1},"queryValues":{"type":"array"},"suite":{"type":"string","minLength":1},"metaSuite":{"type":"string","minLength":1},"dataDir":{"type":"string","minLength":1},"input":{"type":"string","minLength":1},"sink":{"enum":["local","hopsworks"]},"onInvalid":{"enum":["abort","warn"]},"invalidRows":{"enum":["keep","quarantine"]},"id":{"enum":["nanoid","sequential","derived"]},"key":{"type":"array","items":{"type":"string","minLength":1},"minItems":1},"datetime":{"enum":["run","row"]},"idColumn":{"type":"string","minLength":1},"datetimeColumn":{"type":"string","minLength":1},"missing":{"type":"object","additionalProperties":false,"properties":{"default":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]},"columns":{"type":"object","additionalProperties":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]}}}},"batchSize":{"type":"integer","minimum":1,"maximum":100000},"retries":{"type":"integer","minimum":0,"maximum":100},"retryDelay":{"type":"number","minimum":0},"timeout":{"type":"number","exclusiveMinimum":0},"lockTimeout":{"type":"number","minimum":0},"notifications":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://"},"onCompletion":{"type":"boolean"},"onFailure":{"type":"boolean"}}}},"featureGroup":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"description":{"type":"string","maxLength":256},"onlineEnabled":{"type":"boolean"}}},"featureView":{"oneOf":[{"type":"boolean"},{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"features":{"type":"array","items":{"type":"string"}}}}]},"hopsworks":{"type":"object","additionalProperties":false,"properties":{"caFile":{"type":"string"},"insecure":{"type":"boolean"},"pollIntervalSeconds":{"type":"number","exclusiveMinimum":0},"timeoutSeconds":{"type":"number","exclusiveMinimum":0},"partRows":{"type":"integer","minimum":1},"partBytes":{"type":"integer","minimum":1024}}},"cron":{"type":"string"},"log":{"enum":["text","json"]},"quiet":{"type":"boolean"},"json":{"type":"boolean"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ucs2length;
 const pattern0 = new RegExp("^https?://", "u");
@@ -709,15 +709,11 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data.notifications !== undefined){
-let data25 = data.notifications;
-if(Array.isArray(data25)){
-const len1 = data25.length;
-for(let i1=0; i1<len1; i1++){
-let data26 = data25[i1];
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-if(data26.url === undefined){
-const err51 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+if(data.lockTimeout !== undefined){
+let data25 = data.lockTimeout;
+if(typeof data25 == "number"){
+if(data25 < 0 || isNaN(data25)){
+const err51 = {instancePath:instancePath+"/lockTimeout",schemaPath:"#/properties/lockTimeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -726,9 +722,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-for(const key5 in data26){
-if(!(((key5 === "url") || (key5 === "onCompletion")) || (key5 === "onFailure"))){
-const err52 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+else {
+const err52 = {instancePath:instancePath+"/lockTimeout",schemaPath:"#/properties/lockTimeout/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -738,11 +734,15 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data26.url !== undefined){
-let data27 = data26.url;
-if(typeof data27 === "string"){
-if(!pattern0.test(data27)){
-const err53 = {instancePath:instancePath+"/notifications/" + i1+"/url",schemaPath:"#/properties/notifications/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+if(data.notifications !== undefined){
+let data26 = data.notifications;
+if(Array.isArray(data26)){
+const len1 = data26.length;
+for(let i1=0; i1<len1; i1++){
+let data27 = data26[i1];
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.url === undefined){
+const err53 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -751,9 +751,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-else {
-const err54 = {instancePath:instancePath+"/notifications/" + i1+"/url",schemaPath:"#/properties/notifications/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key5 in data27){
+if(!(((key5 === "url") || (key5 === "onCompletion")) || (key5 === "onFailure"))){
+const err54 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -763,9 +763,11 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data26.onCompletion !== undefined){
-if(typeof data26.onCompletion !== "boolean"){
-const err55 = {instancePath:instancePath+"/notifications/" + i1+"/onCompletion",schemaPath:"#/properties/notifications/items/properties/onCompletion/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data27.url !== undefined){
+let data28 = data27.url;
+if(typeof data28 === "string"){
+if(!pattern0.test(data28)){
+const err55 = {instancePath:instancePath+"/notifications/" + i1+"/url",schemaPath:"#/properties/notifications/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -775,9 +777,8 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data26.onFailure !== undefined){
-if(typeof data26.onFailure !== "boolean"){
-const err56 = {instancePath:instancePath+"/notifications/" + i1+"/onFailure",schemaPath:"#/properties/notifications/items/properties/onFailure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err56 = {instancePath:instancePath+"/notifications/" + i1+"/url",schemaPath:"#/properties/notifications/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -787,9 +788,9 @@ vErrors.push(err56);
 errors++;
 }
 }
-}
-else {
-const err57 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data27.onCompletion !== undefined){
+if(typeof data27.onCompletion !== "boolean"){
+const err57 = {instancePath:instancePath+"/notifications/" + i1+"/onCompletion",schemaPath:"#/properties/notifications/items/properties/onCompletion/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -799,9 +800,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-}
-else {
-const err58 = {instancePath:instancePath+"/notifications",schemaPath:"#/properties/notifications/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data27.onFailure !== undefined){
+if(typeof data27.onFailure !== "boolean"){
+const err58 = {instancePath:instancePath+"/notifications/" + i1+"/onFailure",schemaPath:"#/properties/notifications/items/properties/onFailure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -811,12 +812,9 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data.featureGroup !== undefined){
-let data30 = data.featureGroup;
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
-for(const key6 in data30){
-if(!((((key6 === "name") || (key6 === "version")) || (key6 === "description")) || (key6 === "onlineEnabled"))){
-const err59 = {instancePath:instancePath+"/featureGroup",schemaPath:"#/properties/featureGroup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+}
+else {
+const err59 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -826,11 +824,9 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data30.name !== undefined){
-let data31 = data30.name;
-if(typeof data31 === "string"){
-if(!pattern1.test(data31)){
-const err60 = {instancePath:instancePath+"/featureGroup/name",schemaPath:"#/properties/featureGroup/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_]{0,62}$"},message:"must match pattern \""+"^[a-z][a-z0-9_]{0,62}$"+"\""};
+}
+else {
+const err60 = {instancePath:instancePath+"/notifications",schemaPath:"#/properties/notifications/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -840,8 +836,12 @@ vErrors.push(err60);
 errors++;
 }
 }
-else {
-const err61 = {instancePath:instancePath+"/featureGroup/name",schemaPath:"#/properties/featureGroup/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.featureGroup !== undefined){
+let data31 = data.featureGroup;
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+for(const key6 in data31){
+if(!((((key6 === "name") || (key6 === "version")) || (key6 === "description")) || (key6 === "onlineEnabled"))){
+const err61 = {instancePath:instancePath+"/featureGroup",schemaPath:"#/properties/featureGroup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -851,10 +851,11 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data30.version !== undefined){
-let data32 = data30.version;
-if(!((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32)))){
-const err62 = {instancePath:instancePath+"/featureGroup/version",schemaPath:"#/properties/featureGroup/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data31.name !== undefined){
+let data32 = data31.name;
+if(typeof data32 === "string"){
+if(!pattern1.test(data32)){
+const err62 = {instancePath:instancePath+"/featureGroup/name",schemaPath:"#/properties/featureGroup/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_]{0,62}$"},message:"must match pattern \""+"^[a-z][a-z0-9_]{0,62}$"+"\""};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -863,9 +864,9 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(typeof data32 == "number"){
-if(data32 < 1 || isNaN(data32)){
-const err63 = {instancePath:instancePath+"/featureGroup/version",schemaPath:"#/properties/featureGroup/properties/version/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err63 = {instancePath:instancePath+"/featureGroup/name",schemaPath:"#/properties/featureGroup/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -875,12 +876,10 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-if(data30.description !== undefined){
-let data33 = data30.description;
-if(typeof data33 === "string"){
-if(func3(data33) > 256){
-const err64 = {instancePath:instancePath+"/featureGroup/description",schemaPath:"#/properties/featureGroup/properties/description/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(data31.version !== undefined){
+let data33 = data31.version;
+if(!((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33)))){
+const err64 = {instancePath:instancePath+"/featureGroup/version",schemaPath:"#/properties/featureGroup/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -889,9 +888,9 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-else {
-const err65 = {instancePath:instancePath+"/featureGroup/description",schemaPath:"#/properties/featureGroup/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data33 == "number"){
+if(data33 < 1 || isNaN(data33)){
+const err65 = {instancePath:instancePath+"/featureGroup/version",schemaPath:"#/properties/featureGroup/properties/version/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -901,9 +900,12 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data30.onlineEnabled !== undefined){
-if(typeof data30.onlineEnabled !== "boolean"){
-const err66 = {instancePath:instancePath+"/featureGroup/onlineEnabled",schemaPath:"#/properties/featureGroup/properties/onlineEnabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(data31.description !== undefined){
+let data34 = data31.description;
+if(typeof data34 === "string"){
+if(func3(data34) > 256){
+const err66 = {instancePath:instancePath+"/featureGroup/description",schemaPath:"#/properties/featureGroup/properties/description/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -913,9 +915,8 @@ vErrors.push(err66);
 errors++;
 }
 }
-}
 else {
-const err67 = {instancePath:instancePath+"/featureGroup",schemaPath:"#/properties/featureGroup/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err67 = {instancePath:instancePath+"/featureGroup/description",schemaPath:"#/properties/featureGroup/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -925,14 +926,9 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data.featureView !== undefined){
-let data35 = data.featureView;
-const _errs80 = errors;
-let valid11 = false;
-let passing2 = null;
-const _errs81 = errors;
-if(typeof data35 !== "boolean"){
-const err68 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data31.onlineEnabled !== undefined){
+if(typeof data31.onlineEnabled !== "boolean"){
+const err68 = {instancePath:instancePath+"/featureGroup/onlineEnabled",schemaPath:"#/properties/featureGroup/properties/onlineEnabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -941,16 +937,10 @@ vErrors.push(err68);
 }
 errors++;
 }
-var _valid2 = _errs81 === errors;
-if(_valid2){
-valid11 = true;
-passing2 = 0;
 }
-const _errs83 = errors;
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-for(const key7 in data35){
-if(!(((key7 === "name") || (key7 === "version")) || (key7 === "features"))){
-const err69 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+else {
+const err69 = {instancePath:instancePath+"/featureGroup",schemaPath:"#/properties/featureGroup/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -960,11 +950,14 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data35.name !== undefined){
-let data36 = data35.name;
-if(typeof data36 === "string"){
-if(!pattern1.test(data36)){
-const err70 = {instancePath:instancePath+"/featureView/name",schemaPath:"#/properties/featureView/oneOf/1/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_]{0,62}$"},message:"must match pattern \""+"^[a-z][a-z0-9_]{0,62}$"+"\""};
+if(data.featureView !== undefined){
+let data36 = data.featureView;
+const _errs82 = errors;
+let valid11 = false;
+let passing2 = null;
+const _errs83 = errors;
+if(typeof data36 !== "boolean"){
+const err70 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -973,9 +966,16 @@ vErrors.push(err70);
 }
 errors++;
 }
+var _valid2 = _errs83 === errors;
+if(_valid2){
+valid11 = true;
+passing2 = 0;
 }
-else {
-const err71 = {instancePath:instancePath+"/featureView/name",schemaPath:"#/properties/featureView/oneOf/1/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs85 = errors;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key7 in data36){
+if(!(((key7 === "name") || (key7 === "version")) || (key7 === "features"))){
+const err71 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -985,10 +985,11 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data35.version !== undefined){
-let data37 = data35.version;
-if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
-const err72 = {instancePath:instancePath+"/featureView/version",schemaPath:"#/properties/featureView/oneOf/1/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data36.name !== undefined){
+let data37 = data36.name;
+if(typeof data37 === "string"){
+if(!pattern1.test(data37)){
+const err72 = {instancePath:instancePath+"/featureView/name",schemaPath:"#/properties/featureView/oneOf/1/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_]{0,62}$"},message:"must match pattern \""+"^[a-z][a-z0-9_]{0,62}$"+"\""};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -997,9 +998,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(typeof data37 == "number"){
-if(data37 < 1 || isNaN(data37)){
-const err73 = {instancePath:instancePath+"/featureView/version",schemaPath:"#/properties/featureView/oneOf/1/properties/version/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err73 = {instancePath:instancePath+"/featureView/name",schemaPath:"#/properties/featureView/oneOf/1/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1009,14 +1010,10 @@ vErrors.push(err73);
 errors++;
 }
 }
-}
-if(data35.features !== undefined){
-let data38 = data35.features;
-if(Array.isArray(data38)){
-const len2 = data38.length;
-for(let i2=0; i2<len2; i2++){
-if(typeof data38[i2] !== "string"){
-const err74 = {instancePath:instancePath+"/featureView/features/" + i2,schemaPath:"#/properties/featureView/oneOf/1/properties/features/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data36.version !== undefined){
+let data38 = data36.version;
+if(!((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38)))){
+const err74 = {instancePath:instancePath+"/featureView/version",schemaPath:"#/properties/featureView/oneOf/1/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1025,10 +1022,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-}
-else {
-const err75 = {instancePath:instancePath+"/featureView/features",schemaPath:"#/properties/featureView/oneOf/1/properties/features/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(typeof data38 == "number"){
+if(data38 < 1 || isNaN(data38)){
+const err75 = {instancePath:instancePath+"/featureView/version",schemaPath:"#/properties/featureView/oneOf/1/properties/version/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1039,8 +1035,13 @@ errors++;
 }
 }
 }
-else {
-const err76 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data36.features !== undefined){
+let data39 = data36.features;
+if(Array.isArray(data39)){
+const len2 = data39.length;
+for(let i2=0; i2<len2; i2++){
+if(typeof data39[i2] !== "string"){
+const err76 = {instancePath:instancePath+"/featureView/features/" + i2,schemaPath:"#/properties/featureView/oneOf/1/properties/features/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1049,7 +1050,31 @@ vErrors.push(err76);
 }
 errors++;
 }
-var _valid2 = _errs83 === errors;
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/featureView/features",schemaPath:"#/properties/featureView/oneOf/1/properties/features/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+var _valid2 = _errs85 === errors;
 if(_valid2 && valid11){
 valid11 = false;
 passing2 = [passing2, 1];
@@ -1061,45 +1086,7 @@ passing2 = 1;
 }
 }
 if(!valid11){
-const err77 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-else {
-errors = _errs80;
-if(vErrors !== null){
-if(_errs80){
-vErrors.length = _errs80;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.hopsworks !== undefined){
-let data40 = data.hopsworks;
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-for(const key8 in data40){
-if(!((((((key8 === "caFile") || (key8 === "insecure")) || (key8 === "pollIntervalSeconds")) || (key8 === "timeoutSeconds")) || (key8 === "partRows")) || (key8 === "partBytes"))){
-const err78 = {instancePath:instancePath+"/hopsworks",schemaPath:"#/properties/hopsworks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-}
-if(data40.caFile !== undefined){
-if(typeof data40.caFile !== "string"){
-const err79 = {instancePath:instancePath+"/hopsworks/caFile",schemaPath:"#/properties/hopsworks/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err79 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1108,10 +1095,24 @@ vErrors.push(err79);
 }
 errors++;
 }
+else {
+errors = _errs82;
+if(vErrors !== null){
+if(_errs82){
+vErrors.length = _errs82;
 }
-if(data40.insecure !== undefined){
-if(typeof data40.insecure !== "boolean"){
-const err80 = {instancePath:instancePath+"/hopsworks/insecure",schemaPath:"#/properties/hopsworks/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.hopsworks !== undefined){
+let data41 = data.hopsworks;
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+for(const key8 in data41){
+if(!((((((key8 === "caFile") || (key8 === "insecure")) || (key8 === "pollIntervalSeconds")) || (key8 === "timeoutSeconds")) || (key8 === "partRows")) || (key8 === "partBytes"))){
+const err80 = {instancePath:instancePath+"/hopsworks",schemaPath:"#/properties/hopsworks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1121,11 +1122,9 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data40.pollIntervalSeconds !== undefined){
-let data43 = data40.pollIntervalSeconds;
-if(typeof data43 == "number"){
-if(data43 <= 0 || isNaN(data43)){
-const err81 = {instancePath:instancePath+"/hopsworks/pollIntervalSeconds",schemaPath:"#/properties/hopsworks/properties/pollIntervalSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data41.caFile !== undefined){
+if(typeof data41.caFile !== "string"){
+const err81 = {instancePath:instancePath+"/hopsworks/caFile",schemaPath:"#/properties/hopsworks/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1135,8 +1134,9 @@ vErrors.push(err81);
 errors++;
 }
 }
-else {
-const err82 = {instancePath:instancePath+"/hopsworks/pollIntervalSeconds",schemaPath:"#/properties/hopsworks/properties/pollIntervalSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data41.insecure !== undefined){
+if(typeof data41.insecure !== "boolean"){
+const err82 = {instancePath:instancePath+"/hopsworks/insecure",schemaPath:"#/properties/hopsworks/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1146,11 +1146,11 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data40.timeoutSeconds !== undefined){
-let data44 = data40.timeoutSeconds;
+if(data41.pollIntervalSeconds !== undefined){
+let data44 = data41.pollIntervalSeconds;
 if(typeof data44 == "number"){
 if(data44 <= 0 || isNaN(data44)){
-const err83 = {instancePath:instancePath+"/hopsworks/timeoutSeconds",schemaPath:"#/properties/hopsworks/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+const err83 = {instancePath:instancePath+"/hopsworks/pollIntervalSeconds",schemaPath:"#/properties/hopsworks/properties/pollIntervalSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1161,7 +1161,7 @@ errors++;
 }
 }
 else {
-const err84 = {instancePath:instancePath+"/hopsworks/timeoutSeconds",schemaPath:"#/properties/hopsworks/properties/timeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err84 = {instancePath:instancePath+"/hopsworks/pollIntervalSeconds",schemaPath:"#/properties/hopsworks/properties/pollIntervalSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1171,10 +1171,11 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data40.partRows !== undefined){
-let data45 = data40.partRows;
-if(!((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45)))){
-const err85 = {instancePath:instancePath+"/hopsworks/partRows",schemaPath:"#/properties/hopsworks/properties/partRows/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data41.timeoutSeconds !== undefined){
+let data45 = data41.timeoutSeconds;
+if(typeof data45 == "number"){
+if(data45 <= 0 || isNaN(data45)){
+const err85 = {instancePath:instancePath+"/hopsworks/timeoutSeconds",schemaPath:"#/properties/hopsworks/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1183,9 +1184,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-if(typeof data45 == "number"){
-if(data45 < 1 || isNaN(data45)){
-const err86 = {instancePath:instancePath+"/hopsworks/partRows",schemaPath:"#/properties/hopsworks/properties/partRows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err86 = {instancePath:instancePath+"/hopsworks/timeoutSeconds",schemaPath:"#/properties/hopsworks/properties/timeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1195,11 +1196,10 @@ vErrors.push(err86);
 errors++;
 }
 }
-}
-if(data40.partBytes !== undefined){
-let data46 = data40.partBytes;
+if(data41.partRows !== undefined){
+let data46 = data41.partRows;
 if(!((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46)))){
-const err87 = {instancePath:instancePath+"/hopsworks/partBytes",schemaPath:"#/properties/hopsworks/properties/partBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err87 = {instancePath:instancePath+"/hopsworks/partRows",schemaPath:"#/properties/hopsworks/properties/partRows/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1209,8 +1209,8 @@ vErrors.push(err87);
 errors++;
 }
 if(typeof data46 == "number"){
-if(data46 < 1024 || isNaN(data46)){
-const err88 = {instancePath:instancePath+"/hopsworks/partBytes",schemaPath:"#/properties/hopsworks/properties/partBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+if(data46 < 1 || isNaN(data46)){
+const err88 = {instancePath:instancePath+"/hopsworks/partRows",schemaPath:"#/properties/hopsworks/properties/partRows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1221,9 +1221,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err89 = {instancePath:instancePath+"/hopsworks",schemaPath:"#/properties/hopsworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data41.partBytes !== undefined){
+let data47 = data41.partBytes;
+if(!((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47)))){
+const err89 = {instancePath:instancePath+"/hopsworks/partBytes",schemaPath:"#/properties/hopsworks/properties/partBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1232,10 +1233,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data.cron !== undefined){
-if(typeof data.cron !== "string"){
-const err90 = {instancePath:instancePath+"/cron",schemaPath:"#/properties/cron/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data47 == "number"){
+if(data47 < 1024 || isNaN(data47)){
+const err90 = {instancePath:instancePath+"/hopsworks/partBytes",schemaPath:"#/properties/hopsworks/properties/partBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1245,10 +1245,10 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data48 = data.log;
-if(!((data48 === "text") || (data48 === "json"))){
-const err91 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err91 = {instancePath:instancePath+"/hopsworks",schemaPath:"#/properties/hopsworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1258,9 +1258,9 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data.quiet !== undefined){
-if(typeof data.quiet !== "boolean"){
-const err92 = {instancePath:instancePath+"/quiet",schemaPath:"#/properties/quiet/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.cron !== undefined){
+if(typeof data.cron !== "string"){
+const err92 = {instancePath:instancePath+"/cron",schemaPath:"#/properties/cron/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1270,9 +1270,10 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data.json !== undefined){
-if(typeof data.json !== "boolean"){
-const err93 = {instancePath:instancePath+"/json",schemaPath:"#/properties/json/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.log !== undefined){
+let data49 = data.log;
+if(!((data49 === "text") || (data49 === "json"))){
+const err93 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1282,14 +1283,38 @@ vErrors.push(err93);
 errors++;
 }
 }
-}
-else {
-const err94 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.quiet !== undefined){
+if(typeof data.quiet !== "boolean"){
+const err94 = {instancePath:instancePath+"/quiet",schemaPath:"#/properties/quiet/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err94];
 }
 else {
 vErrors.push(err94);
+}
+errors++;
+}
+}
+if(data.json !== undefined){
+if(typeof data.json !== "boolean"){
+const err95 = {instancePath:instancePath+"/json",schemaPath:"#/properties/json/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+}
+else {
+const err96 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
 }
 errors++;
 }

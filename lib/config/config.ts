@@ -39,6 +39,8 @@ export interface EtlConfig {
   readonly retries?: number
   readonly retryDelay?: number
   readonly timeout?: number
+  /** Seconds a load waits for another live load of the same local feature group before ETL_LOCKED (default 60). */
+  readonly lockTimeout?: number
   readonly notifications?: readonly Notification[]
   readonly featureGroup?: { readonly name?: string; readonly version?: number; readonly description?: string; readonly onlineEnabled?: boolean }
   readonly featureView?: boolean | { readonly name?: string; readonly version?: number; readonly features?: readonly string[] }

@@ -42,6 +42,7 @@ export const configSchema = {
     retries: { type: 'integer', minimum: 0, maximum: 100 },
     retryDelay: { type: 'number', minimum: 0 },
     timeout: { type: 'number', exclusiveMinimum: 0 },
+    lockTimeout: { type: 'number', minimum: 0 },
     notifications: {
       type: 'array',
       items: {

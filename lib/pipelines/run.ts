@@ -94,7 +94,7 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
     const planned = planColumns(columns, settings.transform)
     let validationResult: SuiteResult | undefined
     // The key is the id column, and ids made here (nanoid, sequential) never repeat within a run.
-    sink = await openSink({ settings, columns: planned, signal, uniqueKeys: settings.transform.id !== 'derived', validation: () => (validationResult ? { suite, result: validationResult } : undefined) })
+    sink = await openSink({ settings, columns: planned, signal, runId: ctx.runId, uniqueKeys: settings.transform.id !== 'derived', validation: () => (validationResult ? { suite, result: validationResult } : undefined) })
     const validator = validateStep({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId } })
     const stamper = stampStep({ ...settings.transform, runTime: new Date() })
     // The tees count: every batch from the source passes the first, every batch for the sink the second.

@@ -22,6 +22,8 @@ export interface Settings {
   readonly retries: number
   readonly retryDelay: number
   readonly timeout: number | undefined
+  /** Seconds to wait for the local feature group's lock (config lockTimeout, --lock-timeout). */
+  readonly lockTimeout: number
   readonly transform: {
     readonly id: 'nanoid' | 'sequential' | 'derived'
     readonly key: readonly string[] | undefined
@@ -58,6 +60,7 @@ export function resolveSettings(config: Readonly<EtlConfig>, env: NodeJS.Process
     retries: config.retries ?? defaults.retries,
     retryDelay: config.retryDelay ?? defaults.retryDelay,
     timeout: config.timeout,
+    lockTimeout: config.lockTimeout ?? 60,
     transform: {
       id: config.id ?? defaults.id,
       key: config.key,

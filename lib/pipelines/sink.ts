@@ -19,6 +19,8 @@ export interface OpenSinkOptions {
   readonly onProgress?: (p: HopsworksProgress) => void
   /** The run made the primary keys itself (nanoid or sequential ids): no key repeats within the load (LocalSinkOptions.uniqueKeys). */
   readonly uniqueKeys?: boolean
+  /** Names the load in the local feature group's lock (the flow's run id). */
+  readonly runId?: string
 }
 
 /** The suite in Great Expectations' JSON form (what Hopsworks stores). */
@@ -37,7 +39,7 @@ export function geSuite(suite: Suite): GeExpectationSuite {
 export async function openSink(options: OpenSinkOptions): Promise<StagedSink> {
   const { settings, columns } = options
   if (settings.sink === 'local' || !settings.hopsworks) {
-    return localSink({ dataDir: settings.dataDir, columns, featureGroup: settings.featureGroup, uniqueKeys: options.uniqueKeys === true })
+    return localSink({ dataDir: settings.dataDir, columns, featureGroup: settings.featureGroup, uniqueKeys: options.uniqueKeys === true, lockTimeoutMs: settings.lockTimeout * 1000, runId: options.runId, signal: options.signal })
   }
   return hopsworksSink({
     config: settings.hopsworks,

@@ -135,7 +135,7 @@ export async function loadStage(settings: Settings, input: string | undefined, c
     throw err
   })
   const suite = validation ? await readSuite(settings.suitePath).catch(() => undefined) : undefined
-  const sink = await openSink({ settings, columns, signal: ctx.signal, validation: () => (suite && validation ? { suite, result: validation } : undefined) })
+  const sink = await openSink({ settings, columns, signal: ctx.signal, runId: ctx.runId, validation: () => (suite && validation ? { suite, result: validation } : undefined) })
   try {
     await pipeline(source, sink.writable, { signal: ctx.signal })
   } catch (err) {

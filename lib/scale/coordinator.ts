@@ -206,7 +206,7 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
     const staging = Date.now()
 
     // Stage the rows in the sink, as the one-pass run does; the gate decides later.
-    sink = await openSink({ settings, columns: transformed.columns, signal, uniqueKeys: settings.transform.id !== 'derived', validation: () => ({ suite, result }) })
+    sink = await openSink({ settings, columns: transformed.columns, signal, runId: ctx.runId, uniqueKeys: settings.transform.id !== 'derived', validation: () => ({ suite, result }) })
     let loaded: number
     const local = sink as Partial<LocalSink>
     // Every worker staged (a worker of an older version would not have): else the rows are read again, as before.

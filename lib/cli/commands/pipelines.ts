@@ -14,7 +14,7 @@ import { runFlowCommand } from '../run-flow.ts'
 export const output: readonly FlagName[] = ['data-dir', 'config', 'json', 'quiet', 'log', 'webhook', 'notify', 'retries', 'retry-delay', 'timeout']
 export const source: readonly FlagName[] = ['table', 'query', 'batch-size']
 export const transform: readonly FlagName[] = ['id', 'key', 'datetime', 'missing', 'id-column', 'datetime-column']
-export const load: readonly FlagName[] = ['sink', 'feature-group', 'feature-group-version', 'feature-view', 'on-invalid']
+export const load: readonly FlagName[] = ['sink', 'feature-group', 'feature-group-version', 'feature-view', 'on-invalid', 'lock-timeout']
 
 export function noPositionals(positionals: readonly string[]): void {
   if (positionals.length) throw new EtlError('ETL_USAGE', `unexpected argument: ${positionals[0]}`)
