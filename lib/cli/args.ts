@@ -48,6 +48,7 @@ export const flags = {
   partitions: { type: 'string', arg: 'N', help: 'split the source into N key ranges run by `etl worker`s' },
   'partition-key': { type: 'string', arg: 'COL', help: 'numeric or timestamp column to split on' },
   concurrency: { type: 'string', arg: 'K', help: 'partitions a worker runs at once (default 1)' },
+  out: { type: 'string', arg: 'FILE', help: 'where to write the suggested suite (default: stdout)' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const satisfies Record<string, FlagSpec>
 

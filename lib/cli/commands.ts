@@ -11,6 +11,7 @@ import { runsCommand } from './commands/runs.ts'
 import { scheduleCommand } from './commands/schedule.ts'
 import { workerCommand } from './commands/worker.ts'
 import { notifyCommand } from './commands/notify.ts'
+import { profileCommand, suiteCommand } from './commands/profile.ts'
 
 export interface Command {
   readonly summary: string
@@ -32,4 +33,6 @@ export const commands: Readonly<Record<string, Command>> = {
   docs: docsCommand,
   worker: workerCommand,
   notify: notifyCommand,
+  profile: profileCommand,
+  suite: suiteCommand,
 }
