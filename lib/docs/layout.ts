@@ -80,7 +80,7 @@ ol.attempts{margin:.3em 0 0;padding-left:1.2em;font-size:.85rem}
 table.runs td,table.runs th{white-space:nowrap}table.runs td.outcome{white-space:normal;min-width:10em}
 table.runs td.state{white-space:normal;max-width:14em}table.runs td.state .badge{margin:0 0 3px}
 .detail{display:block;font-size:.85rem}
-svg.chart{display:block;max-width:100%;height:auto}svg.chart g{fill:var(--accent)}svg.chart line{stroke:var(--line)}.axis{display:block}
+svg.chart{display:block;max-width:100%;height:auto}svg.chart g{fill:var(--accent)}svg.chart line{stroke:var(--line)}svg.chart text{fill:var(--muted);font-size:11px}.axis{display:block}
 footer{color:var(--muted);font-size:.8rem;border-top:1px solid var(--line);margin-top:16px;padding-top:8px}
 @media (max-width:800px){main{padding:12px}ol.flow{gap:12px 36px}}
 `

@@ -27,6 +27,12 @@ function label(bin: HistogramBin, kind: 'bins' | 'bars'): string {
   return kind === 'bars' || bin.from === bin.to ? `${num(bin.from)}` : `${num(bin.from)} to ${num(bin.to)}`
 }
 
+/** A value cut to what fits under a bar `width` px wide (about 6 px a character). */
+function shortLabel(text: string, width: number): string {
+  const fit = Math.max(1, Math.floor(width / 6))
+  return text.length <= fit ? text : `${text.slice(0, Math.max(1, fit - 1))}…`
+}
+
 /** An SVG chart of the bins (bars scaled to the largest count), with a title per bar and a text alternative. */
 export function chart(c: ColumnProfile): SafeHtml {
   const bins = c.histogram.value
@@ -41,7 +47,11 @@ export function chart(c: ColumnProfile): SafeHtml {
     const h = b.count ? Math.max(1, Math.round((b.count / peak) * (H - 2))) : 0
     return html`<rect x="${(i * step + gap / 2).toFixed(1)}" y="${H - h}" width="${Math.max(1, step - gap).toFixed(1)}" height="${h}"><title>${label(b, kind)}: ${approx(c.histogram.exact)}${b.count}</title></rect>`
   })
-  return html`<svg class="chart" role="img" viewBox="0 0 ${W} ${H + 1}" width="${W}" height="${H + 1}" aria-label="${c.name}: ${what}; ${summary}"><g>${bars}</g><line x1="0" y1="${H + 0.5}" x2="${W}" y2="${H + 0.5}"/></svg>
+  // A few bars of single values get their value written under them.
+  const labelled = kind === 'bars' && bins.length <= 12
+  const names = labelled ? bins.map((b, i) => html`<text x="${(i * step + step / 2).toFixed(1)}" y="${H + 13}" text-anchor="middle">${shortLabel(String(b.from), step)}</text>`) : []
+  const height = H + 1 + (labelled ? 15 : 0)
+  return html`<svg class="chart" role="img" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" aria-label="${c.name}: ${what}; ${summary}"><g>${bars}</g><line x1="0" y1="${H + 0.5}" x2="${W}" y2="${H + 0.5}"/>${names}</svg>
 <span class="axis small muted">${kind === 'bins' ? `${num(bins[0]!.from)} … ${num(bins[bins.length - 1]!.to)}` : `${bins.length} value${bins.length === 1 ? '' : 's'}${kind === 'bars' && c.family !== 'numeric' ? ', most common first' : ''}`}</span>`
 }
 
