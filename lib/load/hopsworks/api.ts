@@ -92,6 +92,41 @@ export async function getFeatureStore(http: HopsworksHttp, project: Project): Pr
   }
 }
 
+/**
+ * Refuses a load the cluster's upload policy will not accept, before anything
+ * is created, as the Python client does (hopsworks-api python/hopsworks_common/
+ * core/dataset_api.py `_assert_upload_allowed`): `GET variables/upload_policy`
+ * (HW hopsworks-api/.../api/util/VariablesService.java: `{successMessage: value}`,
+ * 404 when the cluster has none) is `disabled`, or `admins_only` and the key's
+ * user (`GET users/profile`, its `role` groups) is no HOPS_ADMIN. A policy that
+ * cannot be read leaves the decision to the upload itself (403 / 110056).
+ */
+export async function assertUploadAllowed(http: HopsworksHttp): Promise<void> {
+  let policy: string
+  try {
+    const { body } = await http.call({ method: 'GET', path: ['variables', 'upload_policy'], retry: true })
+    policy = String(obj(body)['successMessage'] ?? '').trim().toLowerCase()
+  } catch (err) {
+    if (callDetails(err)) return
+    throw err
+  }
+  const refuse = (who: string): never => {
+    throw new EtlError('ETL_HOPSWORKS', `uploading files is ${who} on Hopsworks at ${http.config.origin} (its upload_policy is ${policy}), and a load uploads its data: ask the cluster's administrator. This is not a missing API-key scope. Nothing was created.`, { details: { uploadPolicy: policy } })
+  }
+  if (policy === 'disabled') refuse('disabled')
+  if (policy !== 'admins_only') return
+  let admin: boolean
+  try {
+    const { body } = await http.call({ method: 'GET', path: ['users', 'profile'], retry: true })
+    const role = obj(body)['role']
+    admin = Array.isArray(role) && role.some((g) => ['HOPS_ADMIN'].includes(String(obj(g)['groupName'] ?? obj(g)['group_name'])))
+  } catch (err) {
+    if (callDetails(err)) return
+    throw err
+  }
+  if (!admin) refuse('restricted to cluster administrators')
+}
+
 function featureGroup(o: Json): FeatureGroup {
   return { id: need(num(o['id']), 'a feature group id'), name: String(o['name']), version: need(num(o['version']), 'a feature group version'), raw: o }
 }

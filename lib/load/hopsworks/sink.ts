@@ -25,7 +25,7 @@ import * as api from './api.ts'
 import type { HopsworksConfig } from './config.ts'
 import { featureViewPlan, ensureFeatureView, type FeatureViewOptions } from './feature-view.ts'
 import { HopsworksHttp, type HttpOptions } from './http.ts'
-import { checkChunkSize, uploadFile, MAX_CHUNK_SIZE } from './upload.ts'
+import { checkChunkSize, checkUploaded, uploadFile, DEFAULT_CHUNK_SIZE } from './upload.ts'
 import { attachReport, attachSuite, checkReport, checkSuite, reportDto, suiteDto, type GeValidationResult, type StoredSuite, type ValidationAttachment } from './validation.ts'
 
 export type HopsworksProgress =
@@ -44,9 +44,9 @@ export interface HopsworksSinkOptions {
   readonly featureView?: boolean | FeatureViewOptions
   /** Part size limits. Defaults: 50,000 rows, 8 MiB. */
   readonly parts?: PartLimits
-  /** Upload chunk size, bytes, at most 1 MiB (the default). */
+  /** Upload chunk size, bytes, at most 10 MiB (the default, as the Python client); three chunks of a part go at once. */
   readonly chunkSize?: number
-  /** Parts uploading at once (memory: this many parts plus the one being built). Default 2. */
+  /** Parts uploading at once (memory: this many parts plus the one being built). Default 3 (the Python client's simultaneous uploads). */
   readonly partsInFlight?: number
   /** Job poll interval, ms. Default 3000. */
   readonly pollIntervalMs?: number
@@ -89,8 +89,8 @@ function positiveInt(path: string, v: number | undefined, dflt: number): number 
 export async function hopsworksSink(options: HopsworksSinkOptions): Promise<HopsworksSink> {
   const dto = featureGroupDto(options.columns, options.featureGroup)
   const limits = partLimits(options.parts, 'hopsworks.parts')
-  const chunkSize = checkChunkSize(options.chunkSize ?? MAX_CHUNK_SIZE)
-  const inFlightMax = positiveInt('hopsworks.partsInFlight', options.partsInFlight, 2)
+  const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE)
+  const inFlightMax = positiveInt('hopsworks.partsInFlight', options.partsInFlight, 3)
   const pollMs = options.pollIntervalMs ?? 3000
   if (!(pollMs > 0)) throw invalidOption('hopsworks.pollIntervalMs', 'a positive number', options.pollIntervalMs)
   const jobTimeoutMs = options.jobTimeoutMs ?? 2 * 3600_000
@@ -105,6 +105,7 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
 
   const project = await api.getProject(http, options.config.project)
   const fs = await api.getFeatureStore(http, project)
+  await api.assertUploadAllowed(http)
   const fg = await api.getOrCreateFeatureGroup(http, project, fs, dto)
   if (!fg.created) assertSameSchema(dto, fg.raw, `project ${project.name}`)
   const job = await api.createIngestionJob(http, project, fs, fg)
@@ -117,12 +118,15 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
   let rows = 0
   let bytes = 0
   let uploaded = 0
+  /** The files uploaded and their sizes, checked against the server's before the job starts. */
+  const sent = new Map<string, number>()
   let state: 'open' | 'staged' | 'starting' | 'started' | 'committed' | 'aborted' = 'open'
   let checkedColumns: readonly Column[] | undefined
 
   const upload = async (part: Part): Promise<void> => {
     const name = `part-${String(part.index).padStart(5, '0')}.csv`
     await uploadFile(uploadHttp, project, job.dataPath, name, part.data, chunkSize)
+    sent.set(name, part.data.length)
     uploaded++
     rows += part.rows
     bytes += part.data.length
@@ -233,6 +237,7 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     let previous: api.Execution | undefined
     try {
       attachment = await plannedAttachment()
+      await checkUploaded(http, project, job.dataPath, sent)
       // What the job ran before (nothing, unless the server reused a same-named job): a lost start is never mistaken for it.
       previous = await api.latestExecution(http, project, job.jobName)
       started = await api.startExecution(http, project, job.jobName, previous?.id)

@@ -3,6 +3,15 @@
  * UploadService / FlowInfo / UploadController) and the dataset delete
  * (`DELETE project/{pid}/dataset/{path}`, HA dataset_api.py `remove`).
  *
+ * Chunk 1 and the placeholder (HW hopsworks-common/.../upload/UploadController.java checkPermission /
+ * checkStagingDir): chunk 1 is refused with 400 / 110012 when `{path}/{flowFilename}` exists, else it leaves
+ * an empty placeholder file there (so chunk 1 sent again is always 110012); any other chunk is refused so
+ * when the file exists and no upload of it is in progress (it was merged). The upload policy
+ * (`upload_policy` variable: disabled, or admins_only for a non-admin) refuses every chunk with 403 / 110056,
+ * a full HopsFS with 110055 (codes as hopsworks-api python/hopsworks_common/core/dataset_api.py knows them).
+ * Listing (`GET dataset/{path}?action=listing`, DatasetResource.get, scope DATASET_VIEW): `{count, items:
+ * [{attributes: {name, path, size, dir}}]}` (InodeAttributeDTO), a placeholder with size 0.
+ *
  * Upload rules: chunk number >= 1 (flow.js counts from 1; API.md: >= 0) and
  * total size >= 0, identifier, filename and relative path non-empty, at most
  * 10000 chunks, else 400 / 110042; `{path}/{flowFilename}` already there:
@@ -47,7 +56,7 @@ export function matchDatasets(s: EmulatorState, req: Req): Route | undefined {
   if (d === 'upload' && rest.length && req.method === 'POST')
     return {
       name: 'upload', scope: 'DATASET_CREATE', projectId: pid,
-      run: async (r) => {
+      run: async (r, user) => {
         const dir = target(s, project(), rest)
         const form = await formBody(r)
         const field = (k: string): string | null => {
@@ -57,12 +66,20 @@ export function matchDatasets(s: EmulatorState, req: Req): Route | undefined {
         const info = flowInfo(field)
         const file = form.get('file')
         if (!(file instanceof Blob)) fail('resumableInfoInvalid', 'no file part')
+        const policy = s.variables.get('upload_policy')
+        if (policy === 'disabled' || (policy === 'admins_only' && !s.admins.has(user))) fail('uploadNotAllowed')
+        if (s.diskFull) fail('uploadDiskSpace')
         const path = `${dir}/${info.filename}`
-        if (s.files.has(path)) fail('destinationExists', path)
+        const inProgress = s.uploads.get(path)
+        if (info.number === 1 ? s.files.has(path) : s.files.has(path) && !inProgress) fail('destinationExists', path)
         const chunk = Buffer.from(await file.arrayBuffer())
         if (!Number.isNaN(info.current) && chunk.length !== info.current) fail('resumableInfoInvalid', `chunk ${info.number} has ${chunk.length} bytes, flowCurrentChunkSize says ${info.current}`)
-        const up = s.uploads.get(path) ?? { totalChunks: info.total, totalSize: info.size, chunks: new Map<number, Buffer>() }
+        const up = inProgress ?? { placeholder: false, totalChunks: info.total, totalSize: info.size, chunks: new Map<number, Buffer>() }
         if (up.totalChunks !== info.total || up.totalSize !== info.size) fail('resumableInfoInvalid', 'flowTotalChunks / flowTotalSize changed during the upload')
+        if (info.number === 1) {
+          up.placeholder = true
+          s.files.set(path, Buffer.alloc(0))
+        }
         up.chunks.set(info.number, chunk)
         s.uploads.set(path, up)
         if (up.chunks.size < up.totalChunks) return ok({ successMessage: 'Uploading...' })
@@ -80,6 +97,18 @@ export function matchDatasets(s: EmulatorState, req: Req): Route | undefined {
         const dir = target(s, project(), rest)
         const info = flowInfo((k) => r.query.get(k))
         return { status: s.uploads.get(`${dir}/${info.filename}`)?.chunks.has(info.number) ? 200 : 204 }
+      },
+    }
+  if (req.method === 'GET' && d !== 'upload' && req.query.get('action') === 'listing')
+    return {
+      name: 'listDataset', scope: 'DATASET_VIEW', projectId: pid,
+      run: (r) => {
+        const dir = s.absolute(project(), [d, ...rest].join('/'))
+        if (!s.dirs.has(dir)) fail('pathNotFound', dir)
+        const files = s.filesIn(dir).map(([f, b]) => ({ attributes: { name: f.split('/').pop(), path: f, size: b.length, dir: false } }))
+        const offset = Number(r.query.get('offset') ?? 0)
+        const limit = Number(r.query.get('limit') ?? files.length)
+        return ok({ count: files.length, items: files.slice(offset, offset + limit) })
       },
     }
   if (req.method === 'DELETE')

@@ -228,6 +228,12 @@ function reportRoutes(s: EmulatorState, g: FeatureGroupState, req: Req): Reply {
 export function matchFeatureStore(s: EmulatorState, req: Req): Route | undefined {
   const [a, b, c, d, e, f, g1, ...rest] = req.segs
   const m = req.method
+  // HW hopsworks-api/.../api/util/VariablesService.java getVar: {successMessage: value}; 404 100050 when absent.
+  if (a === 'variables' && b !== undefined && c === undefined && m === 'GET')
+    return { name: 'getVariable', scope: 'PROJECT', run: () => ok({ successMessage: s.variables.get(b) ?? fail('variableNotFound', b) }) }
+  // HW hopsworks-api/.../api/user/UsersResource.java getUserProfile (UserProfileDTO: `role` as BbcGroup objects).
+  if (a === 'users' && b === 'profile' && c === undefined && m === 'GET')
+    return { name: 'userProfile', scope: 'USER', run: (_r, user) => ok({ username: user, role: [{ groupName: 'HOPS_USER' }, ...(s.admins.has(user) ? [{ groupName: 'HOPS_ADMIN' }] : [])] }) }
   if (a !== 'project') return undefined
   if (b === 'getProjectInfo' && c !== undefined && d === undefined && m === 'GET')
     return {

@@ -60,6 +60,8 @@ export interface ProjectState {
 }
 
 export interface UploadState {
+  /** Chunk 1 arrived: the file's name holds an empty placeholder until the chunks are merged. */
+  placeholder: boolean
   readonly totalChunks: number
   readonly totalSize: number
   readonly chunks: Map<number, Buffer>
@@ -87,6 +89,12 @@ export class EmulatorState {
   readonly reports = new Map<number, ReportState[]>()
   /** Every expectation id the server ever gave (ExpectationFacade.findById looks them up globally). */
   readonly expectationIds = new Set<number>()
+  /** Cluster variables (`GET variables/{id}`), e.g. upload_policy: enabled | admins_only | disabled. */
+  readonly variables = new Map<string, string>()
+  /** Users with the cluster role HOPS_ADMIN. */
+  readonly admins = new Set<string>()
+  /** HopsFS is full: every chunk is refused (110055). */
+  diskFull = false
   /** The emulated release: '3.0' stores suites with PUT (no POST), later ones POST then PUT/{id}. */
   serverVersion: '3.0' | '3.1+' = '3.1+'
   #nextId = 1000

@@ -70,6 +70,9 @@ export const CODES = {
   destinationExists: [400, 110012, 'Destination already exists.'],
   pathNotFound: [400, 110018, 'Path not found'], // [I] delete of a missing path
   resumableInfoInvalid: [400, 110042, 'ResumableInfo is invalid'],
+  uploadDiskSpace: [400, 110055, 'Upload failed: not enough disk space.'], // [I] status and message; the code is DatasetApi.DATASET_ERROR_CODE_UPLOAD_DISK_SPACE
+  uploadNotAllowed: [403, 110056, 'Uploading files is not allowed.'], // [I] message; code DatasetApi.DATASET_ERROR_CODE_UPLOAD_NOT_ALLOWED
+  variableNotFound: [404, 100050, 'Requested variable not found'],
   executionNotFound: [404, 130007, 'Execution not found.'],
   jobNotFound: [404, 130009, 'Job not found.'],
   illegalArgument: [422, 120001, 'A wrong value for a parameter was used.'], // [I] message
