@@ -14,6 +14,7 @@ import { EtlError } from '../errors.ts'
 import type { Row } from '../types.ts'
 import { columnOf, type BuildContext, type Check, type ColumnRef, type Outcome } from './check.ts'
 import { meanOf, stdevOf, sumAdd, sumAddBig, sumAddSquare, sumMerge, sumValue } from './exact.ts'
+import { boundKind } from './column-map.ts'
 import { checkRange, expectationError, optBoolean } from './kwargs.ts'
 import type { ExpectationResultDetail } from './types.ts'
 import { coerceBound, compareKeys, isNumericKind, orderFn, renderValue, toNumber, type Key } from './values.ts'
@@ -34,7 +35,7 @@ export interface Between {
 export function betweenOf(ctx: BuildContext, col: ColumnRef | undefined, opts: { requireOne: boolean }): Between {
   const { min_value: minIn, max_value: maxIn } = ctx.kwargs
   checkRange(minIn, maxIn, opts)
-  const kind = col?.kind ?? 'number'
+  const kind = col ? boundKind(ctx, col) : 'number'
   const min = minIn === undefined || minIn === null ? undefined : coerceBound(minIn, kind, 'min_value')
   const max = maxIn === undefined || maxIn === null ? undefined : coerceBound(maxIn, kind, 'max_value')
   if (min !== undefined && max !== undefined && compareKeys(min, max) > 0)

@@ -11,7 +11,7 @@ import { capOf, columnOf, indexEntryFn, type BuildContext, type Check, type Colu
 import { parseDateTime } from './datetime.ts'
 import { checkRange, expectationError, mostlyOf, mostlySuccess, optBoolean, optList, optNumber } from './kwargs.ts'
 import { formatMap, initMap, mergeMap, type MapState } from './map.ts'
-import { coerceBound, coerceToKind, isNumericKind, keyFn, orderFn, renderValue, toNumber, type Key } from './values.ts'
+import { coerceBound, coerceToKind, isNumericKind, isTemporalKind, keyFn, orderFn, renderValue, toNumber, type Key } from './values.ts'
 
 /** A row-level test of one value: true when the value is as expected. */
 export type Predicate = (v: unknown) => boolean
@@ -135,11 +135,29 @@ export function beNull(ctx: BuildContext): Check<MapState> {
 export function boundsOf(ctx: BuildContext, col: ColumnRef, requireOne: boolean): { min: Key | undefined; max: Key | undefined } {
   const { min_value: minIn, max_value: maxIn } = ctx.kwargs
   checkRange(minIn, maxIn, { requireOne })
-  const min = minIn === undefined || minIn === null ? undefined : coerceBound(minIn, col.kind, 'min_value')
-  const max = maxIn === undefined || maxIn === null ? undefined : coerceBound(maxIn, col.kind, 'max_value')
+  const kind = boundKind(ctx, col)
+  const min = minIn === undefined || minIn === null ? undefined : coerceBound(minIn, kind, 'min_value')
+  const max = maxIn === undefined || maxIn === null ? undefined : coerceBound(maxIn, kind, 'max_value')
   if (min !== undefined && max !== undefined && min > max)
     throw expectationError(`min_value (${JSON.stringify(minIn)}) cannot be greater than max_value (${JSON.stringify(maxIn)})`)
   return { min, max }
+}
+
+/**
+ * parse_strings_as_datetimes (GE up to 0.18): the bounds are dates, so the
+ * "min greater than max" check compares dates, not texts. On a date or time
+ * column the bounds are read as dates anyway. On a text column the values
+ * would have to be parsed one by one, which Great Expectations' SQL backend
+ * never did (0.12-0.14 raise NotImplementedError for min/max; between sends
+ * the parsed bound to the database, which refuses `text >= timestamp`): an
+ * error naming the kwarg. Returns the kind the bounds are read as.
+ */
+export function boundKind(ctx: BuildContext, col: ColumnRef): ColumnRef['kind'] {
+  if (!optBoolean(ctx.kwargs, 'parse_strings_as_datetimes', false)) return col.kind
+  if (isTemporalKind(col.kind)) return col.kind
+  throw expectationError(
+    `parse_strings_as_datetimes is not supported on column ${col.name} (${col.type}): only on a date or time column, where the bounds are read as dates (operator does not exist: ${col.type} >= timestamp); cast the column in the source query`,
+  )
 }
 
 /**
@@ -201,8 +219,9 @@ export function memberKey(col: ColumnRef, asDates: boolean): (v: unknown) => Key
 function inSet(ctx: BuildContext, negate: boolean): Check<MapState> {
   const col = columnOf(ctx)
   const list = optList(ctx.kwargs, 'value_set')
-  if (!list) throw expectationError('value_set must be a list, got None')
   const asDates = optBoolean(ctx.kwargs, 'parse_strings_as_datetimes', false)
+  // GE's SQL backend (column_values_in_set.py / _not_in_set.py, still in 1.2): value_set None is vacuously true.
+  if (!list) return columnMap(ctx, col, () => true)
   const keys = setKeys(list, col, asDates)
   const key = memberKey(col, asDates)
   if (col.kind === 'number' || col.kind === 'string' || col.kind === 'boolean')

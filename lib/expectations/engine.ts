@@ -25,6 +25,7 @@ import { CATALOG, type Family } from './catalog.ts'
 import type { Check, FailureSink } from './check.ts'
 import { DEFAULT_RESULT_FORMAT, expectationError, resultFormatOf } from './kwargs.ts'
 import { resolveParameters } from './params.ts'
+import { compileRowCondition, type RowTest } from './row-condition.ts'
 import { decodeState, encodeState } from './state-json.ts'
 import type { ColumnStats, ExpectationConfig, ExpectationResult, ResultFormatInput, Suite, SuiteResult, SuiteStatistics } from './types.ts'
 
@@ -109,18 +110,53 @@ function compileOne(suite: Suite, i: number, columns: readonly Column[], options
   const entry = CATALOG[config.expectation_type]!
   const catchExceptions = config.kwargs['catch_exceptions'] ?? options.catchExceptions ?? true
   try {
-    if (config.kwargs['row_condition'] !== undefined && config.kwargs['row_condition'] !== null)
-      throw expectationError('row_condition is not supported: filter the rows in the source query instead')
     const kwargs = resolveParameters(config.kwargs, { parameters: options.evaluationParameters ?? {}, now: options.now ?? (() => new Date()) })
+    const condition = kwargs['row_condition'] ?? null
+    const keep = condition === null ? undefined : compileRowCondition(condition, kwargs['condition_parser'], columns)
+    if (keep && PREPASS_TYPES.includes(config.expectation_type))
+      throw expectationError(`row_condition is not supported on ${config.expectation_type}: its mean and standard deviation come from the whole column; filter the rows in the source query instead`)
     const fallback = resultFormatOf(options.resultFormat, DEFAULT_RESULT_FORMAT)
     const format = resultFormatOf(kwargs['result_format'], fallback)
-    const check = entry.build({ type: config.expectation_type, kwargs, columns, format, stats: options.stats ?? {} })
+    const built = entry.build({ type: config.expectation_type, kwargs, columns, format, stats: options.stats ?? {} })
+    const check = keep ? onlyMatching(built, keep) : built
     return { index, id, label, config, family: entry.family, rowLevel: check.rowLevel, check, error: null }
   } catch (err) {
     const e = err instanceof EtlError ? err : new EtlError('ETL_EXPECTATION', (err as Error).message, { cause: err })
     if (catchExceptions === false)
       throw new EtlError('ETL_EXPECTATION', `expectation #${index} (${config.expectation_type}): ${e.message}`, { cause: e, details: { index, id } })
     return { index, id, label, config, family: entry.family, rowLevel: false, check: null, error: e }
+  }
+}
+
+/** The types whose statistics come from a prepass over the whole column (prepass.ts). */
+const PREPASS_TYPES: readonly string[] = ['expect_column_value_z_scores_to_be_less_than']
+
+interface MatchingState {
+  /** Rows of this partition that matched the condition. */
+  kept: number
+  inner: unknown
+}
+
+/** `check` over the rows that match a row_condition only; failing rows are reported at their place in the batch. */
+function onlyMatching(check: Check<unknown>, keep: RowTest): Check<MatchingState> {
+  return {
+    rowLevel: check.rowLevel,
+    init: () => ({ kept: 0, inner: check.init() }),
+    update(s, rows, _base, sink, self) {
+      const kept: Row[] = []
+      const at: number[] = []
+      for (let i = 0; i < rows.length; i++) {
+        if (keep(rows[i]!)) {
+          kept.push(rows[i]!)
+          at.push(i)
+        }
+      }
+      const mapped: FailureSink | undefined = sink && { add: (i, e) => sink.add(at[i]!, e) }
+      check.update(s.inner, kept, s.kept, mapped, self)
+      s.kept += kept.length
+    },
+    merge: (a, b) => ({ kept: a.kept + b.kept, inner: check.merge(a.inner, b.inner) }),
+    finish: (s) => check.finish(s.inner),
   }
 }
 

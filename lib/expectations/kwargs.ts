@@ -136,6 +136,7 @@ export const DEFAULT_RESULT_FORMAT: ResultFormat = Object.freeze({
 export function checkRange(min: unknown, max: unknown, opts: { requireOne: boolean; allowReversed?: boolean }): void {
   const none = (v: unknown): boolean => v === undefined || v === null
   if (opts.requireOne && none(min) && none(max)) throw expectationError('min_value and max_value cannot both be None')
-  if (!opts.allowReversed && !none(min) && !none(max) && typeof min === typeof max && (min as number) > (max as number))
+  // Numbers only: text bounds are compared once they are read for the column (as dates, or as text), by the caller.
+  if (!opts.allowReversed && typeof min === 'number' && typeof max === 'number' && min > max)
     throw expectationError(`min_value (${shown(min)}) cannot be greater than max_value (${shown(max)})`)
 }

@@ -93,6 +93,10 @@ function median(ctx: BuildContext): Check<CountsState> {
 /** expect_column_quantile_values_to_be_between: quantile_ranges {quantiles, value_ranges}; observed {quantiles, values}. */
 export function columnQuantiles(ctx: BuildContext): Check<CountsState> {
   const col = numericColumn(ctx)
+  // The quantiles are exact (PostgreSQL's percentile_disc, as GE's SQL backend computes them there), so any allowed error is met.
+  const relative = ctx.kwargs['allow_relative_error'] ?? false
+  if (typeof relative !== 'boolean' && !(typeof relative === 'number' && relative >= 0 && relative <= 1))
+    throw expectationError(`allow_relative_error must be true, false or a number between 0 and 1, got ${JSON.stringify(relative)}`)
   const qr = ctx.kwargs['quantile_ranges'] as { quantiles?: unknown; value_ranges?: unknown } | null | undefined
   const quantiles = qr?.quantiles
   const ranges = qr?.value_ranges

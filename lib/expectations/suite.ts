@@ -19,6 +19,39 @@ import { EtlError } from '../errors.ts'
 import { CATALOG, COMMON_KWARGS } from './catalog.ts'
 import type { ExpectationConfig, Suite, SuiteExpectation } from './types.ts'
 
+/**
+ * Older names of expectation types, from Great Expectations' own history
+ * (core/expectation_configuration.py's kwarg_lookup_dict, 0.13-0.18): read as
+ * the current name, with a notice.
+ */
+export const TYPE_ALIASES: Readonly<Record<string, string>> = {
+  // the class ExpectColumnPairValuesAToBeGreaterThanB is registered under the lower-case name since 0.13
+  expect_column_pair_values_A_to_be_greater_than_B: 'expect_column_pair_values_a_to_be_greater_than_b',
+  // "NOTE: This method is deprecated. Please use expect_select_column_values_to_be_unique_within_record instead" (same kwargs and metric)
+  expect_multicolumn_values_to_be_unique: 'expect_select_column_values_to_be_unique_within_record',
+}
+
+/**
+ * Kwargs whose value this reader checks itself, because only some values have
+ * a meaning here: anything else is refused with ETL_SUITE naming the kwarg.
+ * (The expectation builders read every other kwarg; a test checks that.)
+ */
+export const SUITE_CHECKED_KWARGS: Readonly<Record<string, (v: unknown) => string | undefined>> = {
+  output_strftime_format: (v) =>
+    v === null ? undefined
+      : 'output_strftime_format is not supported: Great Expectations\' SQL backend never applies it (it formatted parsed dates of pandas columns; 0.15 deprecated it with parse_strings_as_datetimes); format the column in the source query',
+  allow_cross_type_comparisons: (v) =>
+    v === null || v === false ? undefined
+      : v === true ? 'allow_cross_type_comparisons true is not supported: PostgreSQL compares values of one type only, and Great Expectations\' SQL backend raises NotImplementedError for it; cast the column in the source query'
+        : `allow_cross_type_comparisons must be true or false, got ${JSON.stringify(v)}`,
+  include_config: (v) =>
+    v === null || v === true ? undefined
+      : v === false ? 'include_config false is not supported: every result carries its expectation_config (the meta-validation and the data docs read it)'
+        : `include_config must be true or false, got ${JSON.stringify(v)}`,
+  catch_exceptions: (v) => (v === null || typeof v === 'boolean' ? undefined : `catch_exceptions must be true or false, got ${JSON.stringify(v)}`),
+  meta: (v) => (v === null || isObject(v) ? undefined : `meta must be an object, got ${JSON.stringify(v)}`),
+}
+
 /** The keys an expectation may have. */
 const EXPECTATION_KEYS = new Set([
   'expectation_type', 'type', 'kwargs', 'meta', 'id', 'notes', 'description', 'rendered_content', 'expectation_context', 'severity', 'ge_cloud_id',
@@ -87,11 +120,14 @@ export function parseSuite(input: unknown, source?: string): Suite {
   }
   const raw = input as { expectation_suite_name?: string; name?: string; meta?: Record<string, unknown> | null; expectations: Record<string, unknown>[] }
   const ids = new Set<string>()
+  const notices: string[] = []
   const expectations: SuiteExpectation[] = raw.expectations.map((e, index) => {
-    const type = (e['expectation_type'] ?? e['type']) as string
-    const name = `expectation #${index} (${type})`
+    const written = (e['expectation_type'] ?? e['type']) as string
+    const name = `expectation #${index} (${written})`
     if (e['expectation_type'] !== undefined && e['type'] !== undefined && e['expectation_type'] !== e['type'])
-      throw new EtlError('ETL_SUITE', `${where(source)}${name}: "type" and "expectation_type" disagree`, { details: { index, type } })
+      throw new EtlError('ETL_SUITE', `${where(source)}${name}: "type" and "expectation_type" disagree`, { details: { index, type: written } })
+    const type = Object.hasOwn(TYPE_ALIASES, written) ? TYPE_ALIASES[written]! : written
+    if (type !== written) notices.push(`${where(source)}${name}: the older name of ${type}; read as ${type}`)
     if (!Object.hasOwn(CATALOG, type))
       throw new EtlError('ETL_SUITE', `${where(source)}${name}: unknown expectation type ${JSON.stringify(type)}`, { details: { index, type } })
     const kwargs = (e['kwargs'] ?? {}) as Record<string, unknown>
@@ -102,7 +138,13 @@ export function parseSuite(input: unknown, source?: string): Suite {
         details: { index, type, unknown },
       })
     }
-    const meta = (e['meta'] ?? {}) as Record<string, unknown>
+    for (const [k, check] of Object.entries(SUITE_CHECKED_KWARGS)) {
+      const problem = Object.hasOwn(kwargs, k) ? check(kwargs[k]) : undefined
+      if (problem) throw new EtlError('ETL_SUITE', `${where(source)}${name}: ${problem}`, { details: { index, type, kwarg: k } })
+    }
+    // `meta` given as a kwarg (the 0.x function-call form, expect_...(..., meta={...})) is the expectation's meta.
+    const kwMeta = isObject(kwargs['meta']) ? kwargs['meta'] : {}
+    const meta = { ...kwMeta, ...((e['meta'] ?? {}) as Record<string, unknown>) }
     const columns = columnsOf(kwargs)
     const label = typeof meta['label'] === 'string' ? meta['label'] : (columns ?? type)
     const given = typeof meta['id'] === 'string' ? meta['id'] : typeof e['id'] === 'string' ? e['id'] : undefined
@@ -110,13 +152,14 @@ export function parseSuite(input: unknown, source?: string): Suite {
     let id = given ?? (typeof meta['label'] === 'string' ? meta['label'] : `${type}(${columns ?? ''})`)
     if (ids.has(id)) id = `${id}#${index}`
     ids.add(id)
-    const config: ExpectationConfig = { expectation_type: type, kwargs, ...(e['meta'] ? { meta } : {}) }
+    const config: ExpectationConfig = { expectation_type: type, kwargs, ...(e['meta'] || isObject(kwargs['meta']) ? { meta } : {}) }
     return Object.freeze({ index, id, label, config })
   })
   return Object.freeze({
     name: raw.expectation_suite_name ?? raw.name ?? 'default',
     expectations: Object.freeze(expectations),
     meta: raw.meta ?? {},
+    notices: Object.freeze(notices),
   })
 }
 

@@ -10,7 +10,7 @@
 import type { Row } from '../types.ts'
 import { columnOf, type BuildContext, type Check, type Outcome } from './check.ts'
 import { betweenOf } from './aggregate.ts'
-import { expectationError, optBoolean, optInteger, optStringList, reqString } from './kwargs.ts'
+import { expectationError, mostlyOf, optBoolean, optInteger, optStringList, reqString } from './kwargs.ts'
 
 /** PostgreSQL type -> the SQLAlchemy type names it satisfies (the dialect's own name first). */
 const SA_TYPES: Readonly<Record<string, readonly string[]>> = {
@@ -69,6 +69,8 @@ const observedOnly = (ctx: BuildContext, observed: unknown, extra: Record<string
 export function ofType(ctx: BuildContext): Check<RowCountState> {
   const col = columnOf(ctx)
   const wanted = reqString(ctx.kwargs, 'type_')
+  // mostly is checked, and changes nothing: every value of a PostgreSQL column has the column's type (GE's SQL backend judges the column too)
+  mostlyOf(ctx.kwargs)
   const names = typeNames(col.type)
   return tableCheck(() => ({ success: names.includes(wanted), result: observedOnly(ctx, names[0]) }))
 }
@@ -77,6 +79,7 @@ export function ofType(ctx: BuildContext): Check<RowCountState> {
 export function inTypeList(ctx: BuildContext): Check<RowCountState> {
   const col = columnOf(ctx)
   const list = optStringList(ctx.kwargs, 'type_list')
+  mostlyOf(ctx.kwargs) // as in ofType
   const names = typeNames(col.type)
   return tableCheck(() => ({ success: list === undefined || list.some((t) => names.includes(t)), result: observedOnly(ctx, names[0]) }))
 }

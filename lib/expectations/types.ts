@@ -40,6 +40,8 @@ export interface Suite {
   readonly name: string
   readonly expectations: readonly SuiteExpectation[]
   readonly meta: Readonly<Record<string, unknown>>
+  /** What was read differently from how it was written (an older type name): one line each, to be shown to the user. */
+  readonly notices?: readonly string[]
 }
 
 /** An expectation of a checked suite, with its position, id and label. */

@@ -170,7 +170,9 @@ export function coerceBound(x: unknown, kind: ValueKind, what: string): Key {
   if (isTemporalKind(kind)) return coerceToKind(x, kind, what)
   if (kind === 'string') {
     if (typeof x === 'string') return x
-    throw expectationError(`${what} ${JSON.stringify(x)} cannot be compared with a text column (operator does not exist: text >= ${typeof x})`)
+    throw expectationError(
+      `${what} ${JSON.stringify(x)} cannot be compared with a text column (operator does not exist: text >= ${typeof x}; Column values, min_value, and max_value must either be None or of the same type.)`,
+    )
   }
   throw expectationError(`values of a ${kind} column have no order to compare ${what} with`)
 }

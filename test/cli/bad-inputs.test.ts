@@ -368,6 +368,26 @@ const ROWS: readonly Row[] = [
       await writeFile(csv, (await readFile(csv, 'utf8')).replace('\n41,', '\n1,'))
       return s.etl(['validate', '--suite', fx('ages.json')])
     } },
+
+  // ── suites: kwargs refused rather than ignored ──
+  { n: 65, input: '`output_strftime_format` (Great Expectations\' SQL backend never applies it)', command: 'etl run --table ages --suite test/cli/bad-inputs/strftime-output.json',
+    code: 'ETL_SUITE', exit: 2, says: 'expectation #0 (expect_column_max_to_be_between): output_strftime_format is not supported',
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('strftime-output.json')]) },
+  { n: 66, input: '`"allow_cross_type_comparisons": true`', command: 'etl run --table ages --suite test/cli/bad-inputs/cross-type.json',
+    code: 'ETL_SUITE', exit: 2, says: 'allow_cross_type_comparisons true is not supported',
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('cross-type.json')]) },
+  { n: 67, input: '`"include_config": false`', command: 'etl run --table ages --suite test/cli/bad-inputs/no-config.json',
+    code: 'ETL_SUITE', exit: 2, says: 'include_config false is not supported',
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('no-config.json')]) },
+  { n: 68, input: 'a `row_condition` the parser cannot read (`age >`)', command: 'etl run --table ages --suite test/cli/bad-inputs/bad-row-condition.json',
+    code: 'ETL_QUALITY_GATE', exit: 3, says: 'raised an exception: row_condition "age >": expected a comparison', absent: [],
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('bad-row-condition.json')]) },
+  { n: 69, input: 'a `row_condition` without `condition_parser`', command: 'etl run --table ages --suite test/cli/bad-inputs/row-condition-no-parser.json',
+    code: 'ETL_QUALITY_GATE', exit: 3, says: 'raised an exception: condition_parser is required with a row_condition', absent: [],
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('row-condition-no-parser.json')]) },
+  { n: 70, input: '`parse_strings_as_datetimes` on a column that is not a date or time', command: 'etl run --table ages --suite test/cli/bad-inputs/dates-on-numbers.json',
+    code: 'ETL_QUALITY_GATE', exit: 3, says: 'raised an exception: parse_strings_as_datetimes is not supported on column age (int4)', absent: [],
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('dates-on-numbers.json')]) },
 ]
 
 // ───────────────────────────────── the run ─────────────────────────────────

@@ -120,8 +120,14 @@ t.test('evaluation parameters are resolved before the check is built', async (t)
   t.same(res.evaluation_parameters, { lo: 50 })
 })
 
-t.test('row_condition is reported as unsupported, not ignored', async (t) => {
+t.test('row_condition: only the matching rows are judged and counted', async (t) => {
+  // x > 1 among x = 0..99 without the 25 nulls (i % 4 == 3): 2..99 minus 25 nulls = 73 rows; a null matches no comparison
   const r = one('expect_column_values_to_not_be_null', { column: 'x', row_condition: 'x > 1', condition_parser: 'pandas' })
-  t.equal(r.exception_info.raised_exception, true)
-  t.match(r.exception_info.exception_message, /row_condition is not supported/)
+  t.equal(r.exception_info.raised_exception, false)
+  t.equal(r.success, true)
+  t.equal(r.result.element_count, 73)
+  const g = one('expect_column_values_to_be_between', { ...between, row_condition: 'col("x") >= 40', condition_parser: 'great_expectations' })
+  // 40..99 without nulls: 45 values, of which 50..99 (37) are over 49
+  t.equal(g.result.element_count, 45)
+  t.equal(g.result.unexpected_count, 37)
 })
