@@ -6,7 +6,7 @@ function ucs2length(s) { let n = 0; for (const _ of s) n++; return n }
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$id":"https://prostate-etl/etl.config.schema.json","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string"},"table":{"type":"string","minLength":1},"query":{"type":"string","minLength":1},"queryValues":{"type":"array"},"suite":{"type":"string","minLength":1},"metaSuite":{"type":"string","minLength":1},"dataDir":{"type":"string","minLength":1},"input":{"type":"string","minLength":1},"sink":{"enum":["local","hopsworks"]},"onInvalid":{"enum":["abort","warn"]},"invalidRows":{"enum":["keep","quarantine"]},"id":{"enum":["nanoid","sequential","derived"]},"key":{"type":"array","items":{"type":"string","minLength":1},"minItems":1},"datetime":{"enum":["run","row"]},"idColumn":{"type":"string","minLength":1},"datetimeColumn":{"type":"string","minLength":1},"missing":{"type":"object","additionalProperties":false,"properties":{"default":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]},"columns":{"type":"object","additionalProperties":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]}}}},"batchSize":{"type":"integer","minimum":1,"maximum":100000},"retries":{"type":"integer","minimum":0,"maximum":100},"retryDelay":{"type":"number","minimum":0},"timeout":{"type":"number","exclusiveMinimum":0},"lockTimeout":{"type":"number","minimum":0},"notifications":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://"},"onCompletion":{"type":"boolean"},"onFailure":{"type":"boolean"}}}},"featureGroup":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"description":{"type":"string","maxLength":256},"onlineEnabled":{"type":"boolean"}}},"featureView":{"oneOf":[{"type":"boolean"},{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"features":{"type":"array","items":{"type":"string"}}}}]},"hopsworks":{"type":"object","additionalProperties":false,"properties":{"caFile":{"type":"string"},"insecure":{"type":"boolean"},"pollIntervalSeconds":{"type":"number","exclusiveMinimum":0},"timeoutSeconds":{"type":"number","exclusiveMinimum":0},"partRows":{"type":"integer","minimum":1},"partBytes":{"type":"integer","minimum":1024}}},"cron":{"type":"string"},"log":{"enum":["text","json"]},"quiet":{"type":"boolean"},"json":{"type":"boolean"}}};
+const schema11 = {"$id":"https://prostate-etl/etl.config.schema.json","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string"},"table":{"type":"string","minLength":1},"query":{"type":"string","minLength":1},"queryValues":{"type":"array"},"suite":{"type":"string","minLength":1},"metaSuite":{"type":"string","minLength":1},"dataDir":{"type":"string","minLength":1},"input":{"type":"string","minLength":1},"sink":{"enum":["local","hopsworks"]},"onInvalid":{"enum":["abort","warn"]},"invalidRows":{"enum":["keep","quarantine"]},"id":{"enum":["nanoid","sequential","derived"]},"key":{"type":"array","items":{"type":"string","minLength":1},"minItems":1},"datetime":{"enum":["run","row"]},"write":{"enum":["merge","append","replace"]},"incremental":{"type":"string","minLength":1},"fullRefresh":{"type":"boolean"},"since":{"type":"string","minLength":1},"until":{"type":"string","minLength":1},"idColumn":{"type":"string","minLength":1},"datetimeColumn":{"type":"string","minLength":1},"missing":{"type":"object","additionalProperties":false,"properties":{"default":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]},"columns":{"type":"object","additionalProperties":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]}}}},"batchSize":{"type":"integer","minimum":1,"maximum":100000},"retries":{"type":"integer","minimum":0,"maximum":100},"retryDelay":{"type":"number","minimum":0},"timeout":{"type":"number","exclusiveMinimum":0},"lockTimeout":{"type":"number","minimum":0},"notifications":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://"},"onCompletion":{"type":"boolean"},"onFailure":{"type":"boolean"}}}},"featureGroup":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"description":{"type":"string","maxLength":256},"onlineEnabled":{"type":"boolean"}}},"featureView":{"oneOf":[{"type":"boolean"},{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"features":{"type":"array","items":{"type":"string"}}}}]},"hopsworks":{"type":"object","additionalProperties":false,"properties":{"caFile":{"type":"string"},"insecure":{"type":"boolean"},"pollIntervalSeconds":{"type":"number","exclusiveMinimum":0},"timeoutSeconds":{"type":"number","exclusiveMinimum":0},"partRows":{"type":"integer","minimum":1},"partBytes":{"type":"integer","minimum":1024}}},"cron":{"type":"string"},"log":{"enum":["text","json"]},"quiet":{"type":"boolean"},"json":{"type":"boolean"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ucs2length;
 const pattern0 = new RegExp("^https?://", "u");
@@ -319,11 +319,10 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data.idColumn !== undefined){
-let data15 = data.idColumn;
-if(typeof data15 === "string"){
-if(func3(data15) < 1){
-const err24 = {instancePath:instancePath+"/idColumn",schemaPath:"#/properties/idColumn/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.write !== undefined){
+let data15 = data.write;
+if(!(((data15 === "merge") || (data15 === "append")) || (data15 === "replace"))){
+const err24 = {instancePath:instancePath+"/write",schemaPath:"#/properties/write/enum",keyword:"enum",params:{allowedValues: schema11.properties.write.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -333,8 +332,11 @@ vErrors.push(err24);
 errors++;
 }
 }
-else {
-const err25 = {instancePath:instancePath+"/idColumn",schemaPath:"#/properties/idColumn/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.incremental !== undefined){
+let data16 = data.incremental;
+if(typeof data16 === "string"){
+if(func3(data16) < 1){
+const err25 = {instancePath:instancePath+"/incremental",schemaPath:"#/properties/incremental/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -344,11 +346,8 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data.datetimeColumn !== undefined){
-let data16 = data.datetimeColumn;
-if(typeof data16 === "string"){
-if(func3(data16) < 1){
-const err26 = {instancePath:instancePath+"/datetimeColumn",schemaPath:"#/properties/datetimeColumn/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err26 = {instancePath:instancePath+"/incremental",schemaPath:"#/properties/incremental/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -358,8 +357,9 @@ vErrors.push(err26);
 errors++;
 }
 }
-else {
-const err27 = {instancePath:instancePath+"/datetimeColumn",schemaPath:"#/properties/datetimeColumn/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.fullRefresh !== undefined){
+if(typeof data.fullRefresh !== "boolean"){
+const err27 = {instancePath:instancePath+"/fullRefresh",schemaPath:"#/properties/fullRefresh/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -369,12 +369,11 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data.missing !== undefined){
-let data17 = data.missing;
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key1 in data17){
-if(!((key1 === "default") || (key1 === "columns"))){
-const err28 = {instancePath:instancePath+"/missing",schemaPath:"#/properties/missing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data.since !== undefined){
+let data18 = data.since;
+if(typeof data18 === "string"){
+if(func3(data18) < 1){
+const err28 = {instancePath:instancePath+"/since",schemaPath:"#/properties/since/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -384,14 +383,8 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data17.default !== undefined){
-let data18 = data17.default;
-const _errs35 = errors;
-let valid4 = false;
-let passing0 = null;
-const _errs36 = errors;
-if(!((data18 === "keep") || (data18 === "drop"))){
-const err29 = {instancePath:instancePath+"/missing/default",schemaPath:"#/properties/missing/properties/default/oneOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.missing.properties.default.oneOf[0].enum},message:"must be equal to one of the allowed values"};
+else {
+const err29 = {instancePath:instancePath+"/since",schemaPath:"#/properties/since/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -400,15 +393,12 @@ vErrors.push(err29);
 }
 errors++;
 }
-var _valid0 = _errs36 === errors;
-if(_valid0){
-valid4 = true;
-passing0 = 0;
 }
-const _errs37 = errors;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.fill === undefined){
-const err30 = {instancePath:instancePath+"/missing/default",schemaPath:"#/properties/missing/properties/default/oneOf/1/required",keyword:"required",params:{missingProperty: "fill"},message:"must have required property '"+"fill"+"'"};
+if(data.until !== undefined){
+let data19 = data.until;
+if(typeof data19 === "string"){
+if(func3(data19) < 1){
+const err30 = {instancePath:instancePath+"/until",schemaPath:"#/properties/until/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -417,9 +407,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-for(const key2 in data18){
-if(!(key2 === "fill")){
-const err31 = {instancePath:instancePath+"/missing/default",schemaPath:"#/properties/missing/properties/default/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+else {
+const err31 = {instancePath:instancePath+"/until",schemaPath:"#/properties/until/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -429,9 +419,11 @@ vErrors.push(err31);
 errors++;
 }
 }
-}
-else {
-const err32 = {instancePath:instancePath+"/missing/default",schemaPath:"#/properties/missing/properties/default/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.idColumn !== undefined){
+let data20 = data.idColumn;
+if(typeof data20 === "string"){
+if(func3(data20) < 1){
+const err32 = {instancePath:instancePath+"/idColumn",schemaPath:"#/properties/idColumn/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -440,7 +432,115 @@ vErrors.push(err32);
 }
 errors++;
 }
-var _valid0 = _errs37 === errors;
+}
+else {
+const err33 = {instancePath:instancePath+"/idColumn",schemaPath:"#/properties/idColumn/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+if(data.datetimeColumn !== undefined){
+let data21 = data.datetimeColumn;
+if(typeof data21 === "string"){
+if(func3(data21) < 1){
+const err34 = {instancePath:instancePath+"/datetimeColumn",schemaPath:"#/properties/datetimeColumn/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/datetimeColumn",schemaPath:"#/properties/datetimeColumn/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data.missing !== undefined){
+let data22 = data.missing;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+for(const key1 in data22){
+if(!((key1 === "default") || (key1 === "columns"))){
+const err36 = {instancePath:instancePath+"/missing",schemaPath:"#/properties/missing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+if(data22.default !== undefined){
+let data23 = data22.default;
+const _errs44 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs45 = errors;
+if(!((data23 === "keep") || (data23 === "drop"))){
+const err37 = {instancePath:instancePath+"/missing/default",schemaPath:"#/properties/missing/properties/default/oneOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.missing.properties.default.oneOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+var _valid0 = _errs45 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+const _errs46 = errors;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.fill === undefined){
+const err38 = {instancePath:instancePath+"/missing/default",schemaPath:"#/properties/missing/properties/default/oneOf/1/required",keyword:"required",params:{missingProperty: "fill"},message:"must have required property '"+"fill"+"'"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+for(const key2 in data23){
+if(!(key2 === "fill")){
+const err39 = {instancePath:instancePath+"/missing/default",schemaPath:"#/properties/missing/properties/default/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+}
+else {
+const err40 = {instancePath:instancePath+"/missing/default",schemaPath:"#/properties/missing/properties/default/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+var _valid0 = _errs46 === errors;
 if(_valid0 && valid4){
 valid4 = false;
 passing0 = [passing0, 1];
@@ -452,104 +552,12 @@ passing0 = 1;
 }
 }
 if(!valid4){
-const err33 = {instancePath:instancePath+"/missing/default",schemaPath:"#/properties/missing/properties/default/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err41 = {instancePath:instancePath+"/missing/default",schemaPath:"#/properties/missing/properties/default/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err33];
+vErrors = [err41];
 }
 else {
-vErrors.push(err33);
-}
-errors++;
-}
-else {
-errors = _errs35;
-if(vErrors !== null){
-if(_errs35){
-vErrors.length = _errs35;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data17.columns !== undefined){
-let data19 = data17.columns;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-for(const key3 in data19){
-let data20 = data19[key3];
-const _errs44 = errors;
-let valid6 = false;
-let passing1 = null;
-const _errs45 = errors;
-if(!((data20 === "keep") || (data20 === "drop"))){
-const err34 = {instancePath:instancePath+"/missing/columns/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/missing/properties/columns/additionalProperties/oneOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.missing.properties.columns.additionalProperties.oneOf[0].enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-var _valid1 = _errs45 === errors;
-if(_valid1){
-valid6 = true;
-passing1 = 0;
-}
-const _errs46 = errors;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.fill === undefined){
-const err35 = {instancePath:instancePath+"/missing/columns/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/missing/properties/columns/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "fill"},message:"must have required property '"+"fill"+"'"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-for(const key4 in data20){
-if(!(key4 === "fill")){
-const err36 = {instancePath:instancePath+"/missing/columns/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/missing/properties/columns/additionalProperties/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-}
-}
-else {
-const err37 = {instancePath:instancePath+"/missing/columns/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/missing/properties/columns/additionalProperties/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-var _valid1 = _errs46 === errors;
-if(_valid1 && valid6){
-valid6 = false;
-passing1 = [passing1, 1];
-}
-else {
-if(_valid1){
-valid6 = true;
-passing1 = 1;
-}
-}
-if(!valid6){
-const err38 = {instancePath:instancePath+"/missing/columns/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/missing/properties/columns/additionalProperties/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
+vErrors.push(err41);
 }
 errors++;
 }
@@ -565,45 +573,17 @@ vErrors = null;
 }
 }
 }
-}
-else {
-const err39 = {instancePath:instancePath+"/missing/columns",schemaPath:"#/properties/missing/properties/columns/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-}
-}
-else {
-const err40 = {instancePath:instancePath+"/missing",schemaPath:"#/properties/missing/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-}
-if(data.batchSize !== undefined){
-let data21 = data.batchSize;
-if(!((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21)))){
-const err41 = {instancePath:instancePath+"/batchSize",schemaPath:"#/properties/batchSize/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-if(typeof data21 == "number"){
-if(data21 > 100000 || isNaN(data21)){
-const err42 = {instancePath:instancePath+"/batchSize",schemaPath:"#/properties/batchSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000"};
+if(data22.columns !== undefined){
+let data24 = data22.columns;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+for(const key3 in data24){
+let data25 = data24[key3];
+const _errs53 = errors;
+let valid6 = false;
+let passing1 = null;
+const _errs54 = errors;
+if(!((data25 === "keep") || (data25 === "drop"))){
+const err42 = {instancePath:instancePath+"/missing/columns/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/missing/properties/columns/additionalProperties/oneOf/0/enum",keyword:"enum",params:{allowedValues: schema11.properties.missing.properties.columns.additionalProperties.oneOf[0].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -612,8 +592,15 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(data21 < 1 || isNaN(data21)){
-const err43 = {instancePath:instancePath+"/batchSize",schemaPath:"#/properties/batchSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+var _valid1 = _errs54 === errors;
+if(_valid1){
+valid6 = true;
+passing1 = 0;
+}
+const _errs55 = errors;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.fill === undefined){
+const err43 = {instancePath:instancePath+"/missing/columns/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/missing/properties/columns/additionalProperties/oneOf/1/required",keyword:"required",params:{missingProperty: "fill"},message:"must have required property '"+"fill"+"'"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -622,12 +609,9 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-}
-if(data.retries !== undefined){
-let data22 = data.retries;
-if(!((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22)))){
-const err44 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key4 in data25){
+if(!(key4 === "fill")){
+const err44 = {instancePath:instancePath+"/missing/columns/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/missing/properties/columns/additionalProperties/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -636,9 +620,10 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(typeof data22 == "number"){
-if(data22 > 100 || isNaN(data22)){
-const err45 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/missing/columns/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/missing/properties/columns/additionalProperties/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -647,8 +632,19 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data22 < 0 || isNaN(data22)){
-const err46 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+var _valid1 = _errs55 === errors;
+if(_valid1 && valid6){
+valid6 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid6 = true;
+passing1 = 1;
+}
+}
+if(!valid6){
+const err46 = {instancePath:instancePath+"/missing/columns/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/missing/properties/columns/additionalProperties/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -657,13 +653,21 @@ vErrors.push(err46);
 }
 errors++;
 }
+else {
+errors = _errs53;
+if(vErrors !== null){
+if(_errs53){
+vErrors.length = _errs53;
+}
+else {
+vErrors = null;
 }
 }
-if(data.retryDelay !== undefined){
-let data23 = data.retryDelay;
-if(typeof data23 == "number"){
-if(data23 < 0 || isNaN(data23)){
-const err47 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/properties/retryDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/missing/columns",schemaPath:"#/properties/missing/properties/columns/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -673,8 +677,9 @@ vErrors.push(err47);
 errors++;
 }
 }
+}
 else {
-const err48 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/properties/retryDelay/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err48 = {instancePath:instancePath+"/missing",schemaPath:"#/properties/missing/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -684,11 +689,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data.timeout !== undefined){
-let data24 = data.timeout;
-if(typeof data24 == "number"){
-if(data24 <= 0 || isNaN(data24)){
-const err49 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data.batchSize !== undefined){
+let data26 = data.batchSize;
+if(!((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26)))){
+const err49 = {instancePath:instancePath+"/batchSize",schemaPath:"#/properties/batchSize/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -697,9 +701,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-else {
-const err50 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(typeof data26 == "number"){
+if(data26 > 100000 || isNaN(data26)){
+const err50 = {instancePath:instancePath+"/batchSize",schemaPath:"#/properties/batchSize/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -708,12 +712,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-if(data.lockTimeout !== undefined){
-let data25 = data.lockTimeout;
-if(typeof data25 == "number"){
-if(data25 < 0 || isNaN(data25)){
-const err51 = {instancePath:instancePath+"/lockTimeout",schemaPath:"#/properties/lockTimeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data26 < 1 || isNaN(data26)){
+const err51 = {instancePath:instancePath+"/batchSize",schemaPath:"#/properties/batchSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -723,8 +723,11 @@ vErrors.push(err51);
 errors++;
 }
 }
-else {
-const err52 = {instancePath:instancePath+"/lockTimeout",schemaPath:"#/properties/lockTimeout/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data.retries !== undefined){
+let data27 = data.retries;
+if(!((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27)))){
+const err52 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -733,16 +736,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-if(data.notifications !== undefined){
-let data26 = data.notifications;
-if(Array.isArray(data26)){
-const len1 = data26.length;
-for(let i1=0; i1<len1; i1++){
-let data27 = data26[i1];
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.url === undefined){
-const err53 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+if(typeof data27 == "number"){
+if(data27 > 100 || isNaN(data27)){
+const err53 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -751,9 +747,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-for(const key5 in data27){
-if(!(((key5 === "url") || (key5 === "onCompletion")) || (key5 === "onFailure"))){
-const err54 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data27 < 0 || isNaN(data27)){
+const err54 = {instancePath:instancePath+"/retries",schemaPath:"#/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -763,11 +758,12 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data27.url !== undefined){
-let data28 = data27.url;
-if(typeof data28 === "string"){
-if(!pattern0.test(data28)){
-const err55 = {instancePath:instancePath+"/notifications/" + i1+"/url",schemaPath:"#/properties/notifications/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+}
+if(data.retryDelay !== undefined){
+let data28 = data.retryDelay;
+if(typeof data28 == "number"){
+if(data28 < 0 || isNaN(data28)){
+const err55 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/properties/retryDelay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -778,7 +774,7 @@ errors++;
 }
 }
 else {
-const err56 = {instancePath:instancePath+"/notifications/" + i1+"/url",schemaPath:"#/properties/notifications/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err56 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/properties/retryDelay/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -788,9 +784,11 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data27.onCompletion !== undefined){
-if(typeof data27.onCompletion !== "boolean"){
-const err57 = {instancePath:instancePath+"/notifications/" + i1+"/onCompletion",schemaPath:"#/properties/notifications/items/properties/onCompletion/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.timeout !== undefined){
+let data29 = data.timeout;
+if(typeof data29 == "number"){
+if(data29 <= 0 || isNaN(data29)){
+const err57 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -800,9 +798,8 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data27.onFailure !== undefined){
-if(typeof data27.onFailure !== "boolean"){
-const err58 = {instancePath:instancePath+"/notifications/" + i1+"/onFailure",schemaPath:"#/properties/notifications/items/properties/onFailure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err58 = {instancePath:instancePath+"/timeout",schemaPath:"#/properties/timeout/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -812,9 +809,11 @@ vErrors.push(err58);
 errors++;
 }
 }
-}
-else {
-const err59 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.lockTimeout !== undefined){
+let data30 = data.lockTimeout;
+if(typeof data30 == "number"){
+if(data30 < 0 || isNaN(data30)){
+const err59 = {instancePath:instancePath+"/lockTimeout",schemaPath:"#/properties/lockTimeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -824,9 +823,8 @@ vErrors.push(err59);
 errors++;
 }
 }
-}
 else {
-const err60 = {instancePath:instancePath+"/notifications",schemaPath:"#/properties/notifications/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err60 = {instancePath:instancePath+"/lockTimeout",schemaPath:"#/properties/lockTimeout/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -836,12 +834,15 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data.featureGroup !== undefined){
-let data31 = data.featureGroup;
-if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
-for(const key6 in data31){
-if(!((((key6 === "name") || (key6 === "version")) || (key6 === "description")) || (key6 === "onlineEnabled"))){
-const err61 = {instancePath:instancePath+"/featureGroup",schemaPath:"#/properties/featureGroup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data.notifications !== undefined){
+let data31 = data.notifications;
+if(Array.isArray(data31)){
+const len1 = data31.length;
+for(let i1=0; i1<len1; i1++){
+let data32 = data31[i1];
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+if(data32.url === undefined){
+const err61 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -850,12 +851,9 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-if(data31.name !== undefined){
-let data32 = data31.name;
-if(typeof data32 === "string"){
-if(!pattern1.test(data32)){
-const err62 = {instancePath:instancePath+"/featureGroup/name",schemaPath:"#/properties/featureGroup/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_]{0,62}$"},message:"must match pattern \""+"^[a-z][a-z0-9_]{0,62}$"+"\""};
+for(const key5 in data32){
+if(!(((key5 === "url") || (key5 === "onCompletion")) || (key5 === "onFailure"))){
+const err62 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -865,8 +863,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-else {
-const err63 = {instancePath:instancePath+"/featureGroup/name",schemaPath:"#/properties/featureGroup/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data32.url !== undefined){
+let data33 = data32.url;
+if(typeof data33 === "string"){
+if(!pattern0.test(data33)){
+const err63 = {instancePath:instancePath+"/notifications/" + i1+"/url",schemaPath:"#/properties/notifications/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -876,10 +877,8 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data31.version !== undefined){
-let data33 = data31.version;
-if(!((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33)))){
-const err64 = {instancePath:instancePath+"/featureGroup/version",schemaPath:"#/properties/featureGroup/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err64 = {instancePath:instancePath+"/notifications/" + i1+"/url",schemaPath:"#/properties/notifications/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -888,9 +887,10 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(typeof data33 == "number"){
-if(data33 < 1 || isNaN(data33)){
-const err65 = {instancePath:instancePath+"/featureGroup/version",schemaPath:"#/properties/featureGroup/properties/version/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data32.onCompletion !== undefined){
+if(typeof data32.onCompletion !== "boolean"){
+const err65 = {instancePath:instancePath+"/notifications/" + i1+"/onCompletion",schemaPath:"#/properties/notifications/items/properties/onCompletion/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -900,12 +900,9 @@ vErrors.push(err65);
 errors++;
 }
 }
-}
-if(data31.description !== undefined){
-let data34 = data31.description;
-if(typeof data34 === "string"){
-if(func3(data34) > 256){
-const err66 = {instancePath:instancePath+"/featureGroup/description",schemaPath:"#/properties/featureGroup/properties/description/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(data32.onFailure !== undefined){
+if(typeof data32.onFailure !== "boolean"){
+const err66 = {instancePath:instancePath+"/notifications/" + i1+"/onFailure",schemaPath:"#/properties/notifications/items/properties/onFailure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -915,8 +912,9 @@ vErrors.push(err66);
 errors++;
 }
 }
+}
 else {
-const err67 = {instancePath:instancePath+"/featureGroup/description",schemaPath:"#/properties/featureGroup/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err67 = {instancePath:instancePath+"/notifications/" + i1,schemaPath:"#/properties/notifications/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -926,9 +924,9 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data31.onlineEnabled !== undefined){
-if(typeof data31.onlineEnabled !== "boolean"){
-const err68 = {instancePath:instancePath+"/featureGroup/onlineEnabled",schemaPath:"#/properties/featureGroup/properties/onlineEnabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err68 = {instancePath:instancePath+"/notifications",schemaPath:"#/properties/notifications/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -938,9 +936,12 @@ vErrors.push(err68);
 errors++;
 }
 }
-}
-else {
-const err69 = {instancePath:instancePath+"/featureGroup",schemaPath:"#/properties/featureGroup/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.featureGroup !== undefined){
+let data36 = data.featureGroup;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key6 in data36){
+if(!((((key6 === "name") || (key6 === "version")) || (key6 === "description")) || (key6 === "onlineEnabled"))){
+const err69 = {instancePath:instancePath+"/featureGroup",schemaPath:"#/properties/featureGroup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -950,14 +951,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data.featureView !== undefined){
-let data36 = data.featureView;
-const _errs82 = errors;
-let valid11 = false;
-let passing2 = null;
-const _errs83 = errors;
-if(typeof data36 !== "boolean"){
-const err70 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data36.name !== undefined){
+let data37 = data36.name;
+if(typeof data37 === "string"){
+if(!pattern1.test(data37)){
+const err70 = {instancePath:instancePath+"/featureGroup/name",schemaPath:"#/properties/featureGroup/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_]{0,62}$"},message:"must match pattern \""+"^[a-z][a-z0-9_]{0,62}$"+"\""};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -966,16 +964,9 @@ vErrors.push(err70);
 }
 errors++;
 }
-var _valid2 = _errs83 === errors;
-if(_valid2){
-valid11 = true;
-passing2 = 0;
 }
-const _errs85 = errors;
-if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
-for(const key7 in data36){
-if(!(((key7 === "name") || (key7 === "version")) || (key7 === "features"))){
-const err71 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+else {
+const err71 = {instancePath:instancePath+"/featureGroup/name",schemaPath:"#/properties/featureGroup/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -985,11 +976,10 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data36.name !== undefined){
-let data37 = data36.name;
-if(typeof data37 === "string"){
-if(!pattern1.test(data37)){
-const err72 = {instancePath:instancePath+"/featureView/name",schemaPath:"#/properties/featureView/oneOf/1/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_]{0,62}$"},message:"must match pattern \""+"^[a-z][a-z0-9_]{0,62}$"+"\""};
+if(data36.version !== undefined){
+let data38 = data36.version;
+if(!((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38)))){
+const err72 = {instancePath:instancePath+"/featureGroup/version",schemaPath:"#/properties/featureGroup/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -998,9 +988,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-else {
-const err73 = {instancePath:instancePath+"/featureView/name",schemaPath:"#/properties/featureView/oneOf/1/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data38 == "number"){
+if(data38 < 1 || isNaN(data38)){
+const err73 = {instancePath:instancePath+"/featureGroup/version",schemaPath:"#/properties/featureGroup/properties/version/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1010,10 +1000,12 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data36.version !== undefined){
-let data38 = data36.version;
-if(!((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38)))){
-const err74 = {instancePath:instancePath+"/featureView/version",schemaPath:"#/properties/featureView/oneOf/1/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data36.description !== undefined){
+let data39 = data36.description;
+if(typeof data39 === "string"){
+if(func3(data39) > 256){
+const err74 = {instancePath:instancePath+"/featureGroup/description",schemaPath:"#/properties/featureGroup/properties/description/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1022,9 +1014,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(typeof data38 == "number"){
-if(data38 < 1 || isNaN(data38)){
-const err75 = {instancePath:instancePath+"/featureView/version",schemaPath:"#/properties/featureView/oneOf/1/properties/version/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err75 = {instancePath:instancePath+"/featureGroup/description",schemaPath:"#/properties/featureGroup/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1034,14 +1026,9 @@ vErrors.push(err75);
 errors++;
 }
 }
-}
-if(data36.features !== undefined){
-let data39 = data36.features;
-if(Array.isArray(data39)){
-const len2 = data39.length;
-for(let i2=0; i2<len2; i2++){
-if(typeof data39[i2] !== "string"){
-const err76 = {instancePath:instancePath+"/featureView/features/" + i2,schemaPath:"#/properties/featureView/oneOf/1/properties/features/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data36.onlineEnabled !== undefined){
+if(typeof data36.onlineEnabled !== "boolean"){
+const err76 = {instancePath:instancePath+"/featureGroup/onlineEnabled",schemaPath:"#/properties/featureGroup/properties/onlineEnabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1053,7 +1040,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath:instancePath+"/featureView/features",schemaPath:"#/properties/featureView/oneOf/1/properties/features/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err77 = {instancePath:instancePath+"/featureGroup",schemaPath:"#/properties/featureGroup/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1063,9 +1050,14 @@ vErrors.push(err77);
 errors++;
 }
 }
-}
-else {
-const err78 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.featureView !== undefined){
+let data41 = data.featureView;
+const _errs91 = errors;
+let valid11 = false;
+let passing2 = null;
+const _errs92 = errors;
+if(typeof data41 !== "boolean"){
+const err78 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1074,7 +1066,115 @@ vErrors.push(err78);
 }
 errors++;
 }
-var _valid2 = _errs85 === errors;
+var _valid2 = _errs92 === errors;
+if(_valid2){
+valid11 = true;
+passing2 = 0;
+}
+const _errs94 = errors;
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+for(const key7 in data41){
+if(!(((key7 === "name") || (key7 === "version")) || (key7 === "features"))){
+const err79 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+}
+if(data41.name !== undefined){
+let data42 = data41.name;
+if(typeof data42 === "string"){
+if(!pattern1.test(data42)){
+const err80 = {instancePath:instancePath+"/featureView/name",schemaPath:"#/properties/featureView/oneOf/1/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_]{0,62}$"},message:"must match pattern \""+"^[a-z][a-z0-9_]{0,62}$"+"\""};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/featureView/name",schemaPath:"#/properties/featureView/oneOf/1/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+if(data41.version !== undefined){
+let data43 = data41.version;
+if(!((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43)))){
+const err82 = {instancePath:instancePath+"/featureView/version",schemaPath:"#/properties/featureView/oneOf/1/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+if(typeof data43 == "number"){
+if(data43 < 1 || isNaN(data43)){
+const err83 = {instancePath:instancePath+"/featureView/version",schemaPath:"#/properties/featureView/oneOf/1/properties/version/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+}
+if(data41.features !== undefined){
+let data44 = data41.features;
+if(Array.isArray(data44)){
+const len2 = data44.length;
+for(let i2=0; i2<len2; i2++){
+if(typeof data44[i2] !== "string"){
+const err84 = {instancePath:instancePath+"/featureView/features/" + i2,schemaPath:"#/properties/featureView/oneOf/1/properties/features/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/featureView/features",schemaPath:"#/properties/featureView/oneOf/1/properties/features/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+var _valid2 = _errs94 === errors;
 if(_valid2 && valid11){
 valid11 = false;
 passing2 = [passing2, 1];
@@ -1086,120 +1186,7 @@ passing2 = 1;
 }
 }
 if(!valid11){
-const err79 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-}
-else {
-errors = _errs82;
-if(vErrors !== null){
-if(_errs82){
-vErrors.length = _errs82;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.hopsworks !== undefined){
-let data41 = data.hopsworks;
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-for(const key8 in data41){
-if(!((((((key8 === "caFile") || (key8 === "insecure")) || (key8 === "pollIntervalSeconds")) || (key8 === "timeoutSeconds")) || (key8 === "partRows")) || (key8 === "partBytes"))){
-const err80 = {instancePath:instancePath+"/hopsworks",schemaPath:"#/properties/hopsworks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
-errors++;
-}
-}
-if(data41.caFile !== undefined){
-if(typeof data41.caFile !== "string"){
-const err81 = {instancePath:instancePath+"/hopsworks/caFile",schemaPath:"#/properties/hopsworks/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err81];
-}
-else {
-vErrors.push(err81);
-}
-errors++;
-}
-}
-if(data41.insecure !== undefined){
-if(typeof data41.insecure !== "boolean"){
-const err82 = {instancePath:instancePath+"/hopsworks/insecure",schemaPath:"#/properties/hopsworks/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
-errors++;
-}
-}
-if(data41.pollIntervalSeconds !== undefined){
-let data44 = data41.pollIntervalSeconds;
-if(typeof data44 == "number"){
-if(data44 <= 0 || isNaN(data44)){
-const err83 = {instancePath:instancePath+"/hopsworks/pollIntervalSeconds",schemaPath:"#/properties/hopsworks/properties/pollIntervalSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
-}
-errors++;
-}
-}
-else {
-const err84 = {instancePath:instancePath+"/hopsworks/pollIntervalSeconds",schemaPath:"#/properties/hopsworks/properties/pollIntervalSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err84];
-}
-else {
-vErrors.push(err84);
-}
-errors++;
-}
-}
-if(data41.timeoutSeconds !== undefined){
-let data45 = data41.timeoutSeconds;
-if(typeof data45 == "number"){
-if(data45 <= 0 || isNaN(data45)){
-const err85 = {instancePath:instancePath+"/hopsworks/timeoutSeconds",schemaPath:"#/properties/hopsworks/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
-if(vErrors === null){
-vErrors = [err85];
-}
-else {
-vErrors.push(err85);
-}
-errors++;
-}
-}
-else {
-const err86 = {instancePath:instancePath+"/hopsworks/timeoutSeconds",schemaPath:"#/properties/hopsworks/properties/timeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
-errors++;
-}
-}
-if(data41.partRows !== undefined){
-let data46 = data41.partRows;
-if(!((typeof data46 == "number") && (!(data46 % 1) && !isNaN(data46)))){
-const err87 = {instancePath:instancePath+"/hopsworks/partRows",schemaPath:"#/properties/hopsworks/properties/partRows/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err87 = {instancePath:instancePath+"/featureView",schemaPath:"#/properties/featureView/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1208,9 +1195,24 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(typeof data46 == "number"){
-if(data46 < 1 || isNaN(data46)){
-const err88 = {instancePath:instancePath+"/hopsworks/partRows",schemaPath:"#/properties/hopsworks/properties/partRows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+else {
+errors = _errs91;
+if(vErrors !== null){
+if(_errs91){
+vErrors.length = _errs91;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.hopsworks !== undefined){
+let data46 = data.hopsworks;
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+for(const key8 in data46){
+if(!((((((key8 === "caFile") || (key8 === "insecure")) || (key8 === "pollIntervalSeconds")) || (key8 === "timeoutSeconds")) || (key8 === "partRows")) || (key8 === "partBytes"))){
+const err88 = {instancePath:instancePath+"/hopsworks",schemaPath:"#/properties/hopsworks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1220,11 +1222,9 @@ vErrors.push(err88);
 errors++;
 }
 }
-}
-if(data41.partBytes !== undefined){
-let data47 = data41.partBytes;
-if(!((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47)))){
-const err89 = {instancePath:instancePath+"/hopsworks/partBytes",schemaPath:"#/properties/hopsworks/properties/partBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data46.caFile !== undefined){
+if(typeof data46.caFile !== "string"){
+const err89 = {instancePath:instancePath+"/hopsworks/caFile",schemaPath:"#/properties/hopsworks/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1233,9 +1233,10 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(typeof data47 == "number"){
-if(data47 < 1024 || isNaN(data47)){
-const err90 = {instancePath:instancePath+"/hopsworks/partBytes",schemaPath:"#/properties/hopsworks/properties/partBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+}
+if(data46.insecure !== undefined){
+if(typeof data46.insecure !== "boolean"){
+const err90 = {instancePath:instancePath+"/hopsworks/insecure",schemaPath:"#/properties/hopsworks/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1245,10 +1246,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-}
-}
-else {
-const err91 = {instancePath:instancePath+"/hopsworks",schemaPath:"#/properties/hopsworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data46.pollIntervalSeconds !== undefined){
+let data49 = data46.pollIntervalSeconds;
+if(typeof data49 == "number"){
+if(data49 <= 0 || isNaN(data49)){
+const err91 = {instancePath:instancePath+"/hopsworks/pollIntervalSeconds",schemaPath:"#/properties/hopsworks/properties/pollIntervalSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1258,9 +1260,8 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data.cron !== undefined){
-if(typeof data.cron !== "string"){
-const err92 = {instancePath:instancePath+"/cron",schemaPath:"#/properties/cron/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err92 = {instancePath:instancePath+"/hopsworks/pollIntervalSeconds",schemaPath:"#/properties/hopsworks/properties/pollIntervalSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1270,10 +1271,11 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data49 = data.log;
-if(!((data49 === "text") || (data49 === "json"))){
-const err93 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.enum},message:"must be equal to one of the allowed values"};
+if(data46.timeoutSeconds !== undefined){
+let data50 = data46.timeoutSeconds;
+if(typeof data50 == "number"){
+if(data50 <= 0 || isNaN(data50)){
+const err93 = {instancePath:instancePath+"/hopsworks/timeoutSeconds",schemaPath:"#/properties/hopsworks/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1283,9 +1285,8 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data.quiet !== undefined){
-if(typeof data.quiet !== "boolean"){
-const err94 = {instancePath:instancePath+"/quiet",schemaPath:"#/properties/quiet/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err94 = {instancePath:instancePath+"/hopsworks/timeoutSeconds",schemaPath:"#/properties/hopsworks/properties/timeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1295,9 +1296,10 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(data.json !== undefined){
-if(typeof data.json !== "boolean"){
-const err95 = {instancePath:instancePath+"/json",schemaPath:"#/properties/json/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data46.partRows !== undefined){
+let data51 = data46.partRows;
+if(!((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51)))){
+const err95 = {instancePath:instancePath+"/hopsworks/partRows",schemaPath:"#/properties/hopsworks/properties/partRows/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1306,15 +1308,113 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-}
-else {
-const err96 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data51 == "number"){
+if(data51 < 1 || isNaN(data51)){
+const err96 = {instancePath:instancePath+"/hopsworks/partRows",schemaPath:"#/properties/hopsworks/properties/partRows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err96];
 }
 else {
 vErrors.push(err96);
+}
+errors++;
+}
+}
+}
+if(data46.partBytes !== undefined){
+let data52 = data46.partBytes;
+if(!((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52)))){
+const err97 = {instancePath:instancePath+"/hopsworks/partBytes",schemaPath:"#/properties/hopsworks/properties/partBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+if(typeof data52 == "number"){
+if(data52 < 1024 || isNaN(data52)){
+const err98 = {instancePath:instancePath+"/hopsworks/partBytes",schemaPath:"#/properties/hopsworks/properties/partBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err99 = {instancePath:instancePath+"/hopsworks",schemaPath:"#/properties/hopsworks/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+if(data.cron !== undefined){
+if(typeof data.cron !== "string"){
+const err100 = {instancePath:instancePath+"/cron",schemaPath:"#/properties/cron/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+if(data.log !== undefined){
+let data54 = data.log;
+if(!((data54 === "text") || (data54 === "json"))){
+const err101 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+if(data.quiet !== undefined){
+if(typeof data.quiet !== "boolean"){
+const err102 = {instancePath:instancePath+"/quiet",schemaPath:"#/properties/quiet/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+if(data.json !== undefined){
+if(typeof data.json !== "boolean"){
+const err103 = {instancePath:instancePath+"/json",schemaPath:"#/properties/json/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+}
+else {
+const err104 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
 }
 errors++;
 }

@@ -32,6 +32,11 @@ export interface EtlConfig {
   readonly id?: 'nanoid' | 'sequential' | 'derived'
   readonly key?: readonly string[]
   readonly datetime?: 'run' | 'row'
+  readonly write?: 'merge' | 'append' | 'replace'
+  readonly incremental?: string
+  readonly fullRefresh?: boolean
+  readonly since?: string
+  readonly until?: string
   readonly idColumn?: string
   readonly datetimeColumn?: string
   readonly missing?: { readonly default?: MissingPolicy; readonly columns?: Readonly<Record<string, MissingPolicy>> }
@@ -66,7 +71,7 @@ export const defaults = Object.freeze({
   dataDir: './data',
   onInvalid: 'abort',
   invalidRows: 'keep',
-  id: 'nanoid',
+  id: 'derived',
   datetime: 'run',
   idColumn: 'user_id',
   datetimeColumn: 'datetime',

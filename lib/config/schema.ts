@@ -28,6 +28,11 @@ export const configSchema = {
     id: { enum: ['nanoid', 'sequential', 'derived'] },
     key: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
     datetime: { enum: ['run', 'row'] },
+    write: { enum: ['merge', 'append', 'replace'] },
+    incremental: { type: 'string', minLength: 1 },
+    fullRefresh: { type: 'boolean' },
+    since: { type: 'string', minLength: 1 },
+    until: { type: 'string', minLength: 1 },
     idColumn: { type: 'string', minLength: 1 },
     datetimeColumn: { type: 'string', minLength: 1 },
     missing: {

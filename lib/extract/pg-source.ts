@@ -26,6 +26,7 @@ import type { Batch, Column, Row } from '../types.ts'
 import { keepLines } from '../csv/lines.ts'
 import { connect, forceSession, type DbConfig } from './connect.ts'
 import { CopyRows } from './copy-rows.ts'
+import { identitySql, resolveIdentity, type IdentityRequest } from './identity.ts'
 import { floatTextIsShortest, rawLineMaker } from './raw-lines.ts'
 import { qualifiedName, sourceSql, type SourceSpec } from './relation.ts'
 import { builtinTypeNames, typeParsers } from './types.ts'
@@ -50,6 +51,8 @@ export interface PgSourceOptions {
    * `cursor`; `copy` where it cannot be used is ETL_INVALID_OPTION.
    */
   readonly via?: 'copy' | 'cursor'
+  /** Add a stable id column computed by PostgreSQL (identity.ts): the query is wrapped after the describe. */
+  readonly identity?: IdentityRequest
 }
 
 export type PgSourceDb = string | DbConfig | pg.Pool | pg.Client
@@ -140,7 +143,8 @@ async function columnsOf(client: pg.ClientBase, fields: readonly pg.FieldDef[]):
 export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOptions = {}): PgSource {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidOption('batchSize', 'a positive integer', batchSize)
-  const { text, values } = sourceSql(spec)
+  const { text: sourceText, values } = sourceSql(spec)
+  let text = sourceText
   const what = 'table' in spec ? `table ${spec.table}` : 'the source query'
   if (options.via !== undefined && options.via !== 'copy' && options.via !== 'cursor') throw invalidOption('via', '"copy" or "cursor"', options.via)
   const copyable = values.length === 0 && !(db instanceof pg.Client)
@@ -249,6 +253,11 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
     const described = await client.query({ text: `SELECT * FROM (${text}) AS etl_source LIMIT 0`, values })
     const resolved = await columnsOf(client, described.fields)
     columns = Object.freeze(resolved.columns)
+    if (options.identity) {
+      const key = await resolveIdentity(client, spec, columns, options.identity)
+      ;({ text, columns } = identitySql(text, columns, key, options.identity.idColumn))
+      options.identity.onKey?.(key)
+    }
     const floatsOk = floatTextIsShortest(session.version)
     if (viaCopy) {
       startCopy(client, floatsOk)

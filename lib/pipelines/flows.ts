@@ -14,7 +14,8 @@ import type { ValidationStageSummary } from './summary.ts'
 import type { DbConfig } from '../extract/connect.ts'
 import { flow, task, type FlowLogger } from '../flow/index.ts'
 import { extractToCsv } from './extract.ts'
-import type { Settings } from './settings.ts'
+import { identityRequest, type Settings } from './settings.ts'
+import { identitySummary } from './identity.ts'
 import { metaValidateLineage, transformLineage } from './lineage.ts'
 import { loadStage, removeStageFile, validateStage } from './stages.ts'
 
@@ -44,6 +45,7 @@ export const extractFlow = flow({ name: 'extract' }, async (input: PipelineInput
     await removeStageFile(join(settings.dataDir, STAGE_FILES.validated)) // the rows that passed the validation of the previous extract
     const s = await extractToCsv({
       db: needDb(input), source: settings.source, dataDir: settings.dataDir, batchSize: settings.batchSize, signal: tctx.signal, extractId: ctx.runId,
+      identity: identityRequest(settings, (key) => ctx.summarize('identity', identitySummary(key))),
       onBatch: (rows) => input.log.progress?.(`extract: ${rate(rows, started)}`),
     })
     const summary = { source: 'table' in settings.source ? `table ${settings.source.table}` : 'query', rows: s.rows, columns: s.columns, file: s.file, durationMs: Date.now() - started }

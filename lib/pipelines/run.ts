@@ -37,7 +37,8 @@ import { quarantineCsv } from '../validate/quarantine.ts'
 import { writeValidationFiles } from '../validate/results.ts'
 import { validateStep } from '../validate/validate.ts'
 import { openSink } from './sink.ts'
-import type { Settings } from './settings.ts'
+import { identityRequest, type Settings } from './settings.ts'
+import { identitySummary } from './identity.ts'
 import type { RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary } from './summary.ts'
 import { decideGate, gateReport } from './gate.ts'
 import { STAGE_FILES } from './files.ts'
@@ -66,7 +67,8 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
   const { settings, db } = deps
   const suite = await readSuite(settings.suitePath)
   const started = Date.now()
-  const source = pgSource(db, settings.source, { batchSize: settings.batchSize, signal, keepLines: true })
+  const identity = identityRequest(settings, (key) => ctx.summarize('identity', identitySummary(key)))
+  const source = pgSource(db, settings.source, { batchSize: settings.batchSize, signal, keepLines: true, ...(identity ? { identity } : {}) })
   source.once('error', () => {}) // an opening error comes through `columns`, awaited next; later ones through pipeline()
   let columns
   try {
@@ -95,7 +97,7 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
     let validationResult: SuiteResult | undefined
     // The key is the id column, and ids made here (nanoid, sequential) never repeat within a run.
     sink = await openSink({ settings, columns: planned, signal, runId: ctx.runId, uniqueKeys: settings.transform.id !== 'derived', validation: () => (validationResult ? { suite, result: validationResult } : undefined) })
-    const validator = validateStep({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId } })
+    const validator = validateStep({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId }, hideColumn: identity?.idColumn })
     const stamper = stampStep({ ...settings.transform, runTime: new Date() })
     // The tees count: every batch from the source passes the first, every batch for the sink the second.
     let atSource = 0

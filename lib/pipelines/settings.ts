@@ -8,6 +8,16 @@ import { EtlError } from '../errors.ts'
 import type { SourceSpec } from '../extract/relation.ts'
 import { hopsworksConfigFromEnv, type HopsworksConfig } from '../load/hopsworks/index.ts'
 import type { FeatureGroupOptions } from '../load/feature-group.ts'
+import type { WriteDisposition } from '../load/sink.ts'
+import type { IdentityRequest } from '../extract/identity.ts'
+
+/** `--incremental COL` and its window (lib/pipelines/incremental.ts). */
+export interface IncrementalSettings {
+  readonly column: string
+  readonly fullRefresh: boolean
+  readonly since: string | undefined
+  readonly until: string | undefined
+}
 
 export interface Settings {
   readonly source: SourceSpec
@@ -32,6 +42,9 @@ export interface Settings {
     readonly datetimeColumn: string
     readonly missing: { readonly default?: MissingPolicy; readonly columns?: Readonly<Record<string, MissingPolicy>> } | undefined
   }
+  /** What the load does with the rows already in the feature group (the sinks' `write` option). */
+  readonly write: WriteDisposition
+  readonly incremental: IncrementalSettings | undefined
   readonly featureGroup: FeatureGroupOptions
   readonly featureView: EtlConfig['featureView']
   readonly pollIntervalMs: number | undefined
@@ -43,8 +56,9 @@ export function resolveSettings(config: Readonly<EtlConfig>, env: NodeJS.Process
   const sink = config.sink ?? (env['HOPSWORKS_API_KEY'] ? 'hopsworks' : 'local')
   if (sink === 'hopsworks' && !hopsworks)
     throw new EtlError('ETL_CONFIG', '--sink hopsworks needs HOPSWORKS_HOST, HOPSWORKS_API_KEY and HOPSWORKS_PROJECT in the environment (or .env)')
-  if (config.id === 'derived' && !config.key?.length)
-    throw new EtlError('ETL_USAGE', '--id derived needs the key columns: pass --key col1,col2 (or "key" in etl.config.json)')
+  const id = config.id ?? defaults.id
+  const write = writeOf(config, id)
+  const incremental = incrementalOf(config, id, write)
   const idColumn = config.idColumn ?? defaults.idColumn
   const datetimeColumn = config.datetimeColumn ?? defaults.datetimeColumn
   return Object.freeze({
@@ -62,16 +76,58 @@ export function resolveSettings(config: Readonly<EtlConfig>, env: NodeJS.Process
     timeout: config.timeout,
     lockTimeout: config.lockTimeout ?? 60,
     transform: {
-      id: config.id ?? defaults.id,
+      id,
       key: config.key,
       datetime: config.datetime ?? defaults.datetime,
       idColumn,
       datetimeColumn,
       missing: config.missing,
     },
+    write,
+    incremental,
     featureGroup: { ...defaults.featureGroup, ...config.featureGroup, primaryKey: [idColumn], eventTime: datetimeColumn },
     featureView: config.featureView,
     pollIntervalMs: config.hopsworks?.pollIntervalSeconds === undefined ? undefined : config.hopsworks.pollIntervalSeconds * 1000,
     parts: config.hopsworks?.partRows || config.hopsworks?.partBytes ? { rows: config.hopsworks.partRows, bytes: config.hopsworks.partBytes } : undefined,
   })
+}
+
+/**
+ * The write disposition, by default the one the ids allow: merge for derived ids (a re-run changes nothing),
+ * append for nanoid (new random ids each run), replace for sequential (1..N again each run). Throws ETL_USAGE
+ * for a combination that would double or mix up rows.
+ */
+function writeOf(config: Readonly<EtlConfig>, id: Settings['transform']['id']): WriteDisposition {
+  const write = config.write ?? (id === 'derived' ? 'merge' : id === 'nanoid' ? 'append' : 'replace')
+  if (write === 'append' && id === 'derived')
+    throw new EtlError('ETL_USAGE', '--write append with derived ids (the default --id): the same source row gets the same id every run, so appending would store it twice; ' +
+      'use --write merge (the default: a re-run changes nothing), or --id nanoid to append rows with new random ids')
+  if (id === 'sequential' && write !== 'replace')
+    throw new EtlError('ETL_USAGE', `--write ${write} with --id sequential: sequential ids start at 1 again every run, so they would ${write === 'merge' ? 'overwrite unrelated rows' : 'repeat ids already in the feature group'}; ` +
+      'use --write replace (the default with sequential), or --id derived (stable ids, merged) or --id nanoid (appended)')
+  return write
+}
+
+/** `--incremental COL` and its window; ETL_USAGE for the combinations that cannot work. */
+function incrementalOf(config: Readonly<EtlConfig>, id: Settings['transform']['id'], write: WriteDisposition): IncrementalSettings | undefined {
+  const column = config.incremental
+  if (column === undefined) {
+    const lone = config.fullRefresh ? '--full-refresh' : config.since !== undefined ? '--since' : config.until !== undefined ? '--until' : undefined
+    if (lone) throw new EtlError('ETL_USAGE', `${lone} only applies to an incremental load: add --incremental COL (the cursor column, e.g. updated_at)`)
+    return undefined
+  }
+  if (id !== 'derived')
+    throw new EtlError('ETL_USAGE', `--incremental with --id ${id}: an incremental load re-reads the rows at the watermark and relies on stable ids to merge them; use --id derived (the default)`)
+  if (write !== 'merge')
+    throw new EtlError('ETL_USAGE', `--incremental with --write ${write}: an incremental batch holds only the new and changed rows, so it must be merged into the group (--write merge, the default)` +
+      (write === 'replace' ? '; for a whole new copy use --full-refresh --write replace without --incremental, i.e. a plain run with --write replace' : ''))
+  if (config.fullRefresh && config.since !== undefined)
+    throw new EtlError('ETL_USAGE', '--full-refresh reads every row and --since V only rows from V: give one of them')
+  return { column, fullRefresh: config.fullRefresh === true, since: config.since, until: config.until }
+}
+
+/** The identity request of pgSource (lib/extract/identity.ts) for derived ids, else undefined. */
+export function identityRequest(settings: Settings, onKey?: IdentityRequest['onKey']): IdentityRequest | undefined {
+  if (settings.transform.id !== 'derived') return undefined
+  return { idColumn: settings.transform.idColumn, key: settings.transform.key, onKey }
 }

@@ -6,7 +6,7 @@ import type { SuiteResult, Suite } from '../expectations/types.ts'
 import { hopsworksSink, type HopsworksProgress } from '../load/hopsworks/index.ts'
 import type { GeExpectationConfig, GeExpectationSuite, GeValidationResult } from '../load/hopsworks/validation.ts'
 import { localSink } from '../load/local-sink.ts'
-import type { StagedSink } from '../load/sink.ts'
+import type { StagedSink, WriteDisposition } from '../load/sink.ts'
 import type { Column } from '../types.ts'
 import type { Settings } from './settings.ts'
 
@@ -38,10 +38,14 @@ export function geSuite(suite: Suite): GeExpectationSuite {
 
 export async function openSink(options: OpenSinkOptions): Promise<StagedSink> {
   const { settings, columns } = options
+  // `write` is the sinks' option of the shared contract (lib/load/sink.ts, WriteDisposition).
+  const write: { readonly write: WriteDisposition } = { write: settings.write }
   if (settings.sink === 'local' || !settings.hopsworks) {
-    return localSink({ dataDir: settings.dataDir, columns, featureGroup: settings.featureGroup, uniqueKeys: options.uniqueKeys === true, lockTimeoutMs: settings.lockTimeout * 1000, runId: options.runId, signal: options.signal })
+    const local = { ...write, dataDir: settings.dataDir, columns, featureGroup: settings.featureGroup, uniqueKeys: options.uniqueKeys === true, lockTimeoutMs: settings.lockTimeout * 1000, runId: options.runId, signal: options.signal }
+    return localSink(local)
   }
-  return hopsworksSink({
+  const remote = {
+    ...write,
     config: settings.hopsworks,
     columns,
     featureGroup: settings.featureGroup,
@@ -54,5 +58,6 @@ export async function openSink(options: OpenSinkOptions): Promise<StagedSink> {
       const v = options.validation?.()
       return v ? { suite: geSuite(v.suite), report: v.result as unknown as GeValidationResult } : undefined
     },
-  })
+  }
+  return hopsworksSink(remote)
 }

@@ -68,7 +68,16 @@ export interface PartitionsStageSummary {
   readonly staging?: 'workers' | 'coordinator'
 }
 
+/** Where the stable ids came from (`--id derived`, lib/extract/identity.ts). */
+export interface IdentitySummary {
+  readonly kind: 'primary-key' | 'key' | 'row'
+  readonly columns: readonly string[]
+  /** In words, as the CLI and the docs show it. */
+  readonly description: string
+}
+
 export interface RunSummary {
+  identity?: IdentitySummary
   partitions?: PartitionsStageSummary
   extract?: ExtractStageSummary
   validation?: ValidationStageSummary

@@ -34,6 +34,10 @@ import { localStoreBuckets, type LocalSink } from '../load/local-sink.ts'
 import type { StagedSink } from '../load/sink.ts'
 import { STAGE_FILES } from '../pipelines/files.ts'
 import { finishRun, type Staged } from '../pipelines/run.ts'
+import { identitySummary } from '../pipelines/identity.ts'
+import { identityRequest } from '../pipelines/settings.ts'
+import { resolveIdentity, type IdentityKey } from '../extract/identity.ts'
+import { qualifiedName } from '../extract/relation.ts'
 import type { Settings } from '../pipelines/settings.ts'
 import { openSink } from '../pipelines/sink.ts'
 import type { PartitionsStageSummary, RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary } from '../pipelines/summary.ts'
@@ -68,7 +72,7 @@ export const partitionRetries = (settings: Settings): number => Math.max(2, sett
 function check(settings: Settings): string {
   if (!('table' in settings.source)) throw new EtlError('ETL_USAGE', '--partitions splits a table by key ranges: pass --table (a --query cannot be split)')
   if (settings.transform.id === 'sequential')
-    throw new EtlError('ETL_USAGE', '--id sequential numbers rows in one ordered pass and cannot be split: with --partitions use --id derived --key COLS (stable across runs) or --id nanoid')
+    throw new EtlError('ETL_USAGE', '--id sequential numbers rows in one ordered pass and cannot be split: with --partitions use --id derived (the default: stable across runs) or --id nanoid')
   return settings.source.table
 }
 
@@ -161,10 +165,18 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
   const started = Date.now()
   let plan: PartitionPlan
   let stats: Record<string, ColumnStats> | undefined
+  let resolvedIdentity: IdentityKey | undefined
   const client = await connect(db)
   try {
     const key = await choosePartitionKey(client, table, deps.partitionKey)
     plan = await planPartitions(client, table, key, deps.partitions)
+    // The stable ids' key, found once here (catalog), so that every worker hashes the same columns.
+    const request = identityRequest(settings)
+    if (request) {
+      const described = await client.query(`SELECT * FROM ${qualifiedName(table)} LIMIT 0`)
+      resolvedIdentity = await resolveIdentity(client, settings.source, described.fields.map((f) => ({ name: f.name, type: 'text' })), request)
+      ctx.summarize('identity', identitySummary(resolvedIdentity))
+    }
     const prepass = prepassColumns(suite)
     if (prepass.length) stats = await columnStatsFromPg(client, settings.source, prepass)
   } finally {
@@ -181,6 +193,7 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
   const jobs: PartitionJob[] = plan.ranges.map((range) => ({
     runId: ctx.runId, index: range.index, count: plan.ranges.length, source: rangeSource(plan, range) as PartitionJob['source'], parts, suite, stats,
     batchSize: settings.batchSize, invalidRows: settings.invalidRows, transform: { ...transform, id: id as 'nanoid' | 'derived', runTime }, ...(store ? { store } : {}),
+    ...(resolvedIdentity ? { identity: { idColumn: settings.transform.idColumn, resolved: resolvedIdentity } } : {}),
   }))
   deps.progress?.(`split ${table} on ${plan.key.column} into ${jobs.length} partition(s): ${plan.ranges.map(describeRange).join(' ')}`)
 
@@ -193,7 +206,8 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
 
     // One suite result: the partitions' states merged in key order.
     const extracted = await concatStageFiles(files.map((f) => f.extracted), join(settings.dataDir, STAGE_FILES.extracted))
-    const compiled = compile(suite, extracted.columns, { ...(stats ? { stats } : {}) })
+    // The workers' suites did not see the stable id column (the last one): nor does the merged one.
+    const compiled = compile(suite, resolvedIdentity ? extracted.columns.slice(0, -1) : extracted.columns, { ...(stats ? { stats } : {}) })
     let state = compiled.init()
     for (const f of files) state = compiled.merge(state, compiled.fromJSON(JSON.parse(await readFile(f.state, 'utf8'))))
     const result = compiled.finish(state, { validationTime: new Date().toISOString(), meta: { run_id: ctx.runId, partitions: jobs.length } })

@@ -27,6 +27,7 @@ import type { ColumnStats, Suite } from '../expectations/types.ts'
 import type { DbConfig } from '../extract/connect.ts'
 import { pgSource } from '../extract/pg-source.ts'
 import type { SourceSpec } from '../extract/relation.ts'
+import type { IdentityKey } from '../extract/identity.ts'
 import type { Settings } from '../pipelines/settings.ts'
 import { STAGE_FILES } from '../pipelines/files.ts'
 import { BucketStager } from '../load/bucket-stage.ts'
@@ -55,6 +56,8 @@ export interface PartitionJob {
    * BucketStager writes them), which the coordinator's sink adopts instead of reading transformed.csv again.
    */
   readonly store?: { readonly buckets: number; readonly primaryKey: readonly string[] }
+  /** Derived ids: the key the coordinator resolved; the range query gets the id column (lib/extract/identity.ts). */
+  readonly identity?: { readonly idColumn: string; readonly resolved: IdentityKey }
 }
 
 export interface PartitionOutput {
@@ -116,9 +119,9 @@ export async function runPartition(job: PartitionJob, db: DbConfig, options: { r
   } catch (err) {
     throw new EtlError('ETL_DATA_DIR', `cannot make the part folder ${files.dir} (was the run given up?): ${(err as Error).message}`, { cause: err })
   }
-  const source = pgSource(db, job.source, { batchSize: job.batchSize, keepLines: true, ...(options.signal ? { signal: options.signal } : {}) })
+  const source = pgSource(db, job.source, { batchSize: job.batchSize, keepLines: true, ...(options.signal ? { signal: options.signal } : {}), ...(job.identity ? { identity: job.identity } : {}) })
   const quarantine = job.invalidRows === 'quarantine' ? quarantineCsv(files.quarantine) : undefined
-  const validator = validateStep({ suite: job.suite, policy: job.invalidRows, quarantine, stats: job.stats, meta: { run_id: job.runId, partition: job.index } })
+  const validator = validateStep({ suite: job.suite, policy: job.invalidRows, quarantine, stats: job.stats, meta: { run_id: job.runId, partition: job.index }, hideColumn: job.identity?.idColumn })
   const { runTime, ...transform } = job.transform
   const stamper = stampStep({ ...transform, runTime: new Date(runTime) })
   try {

@@ -3,7 +3,10 @@
  *
  * - nanoid: 21 random URL-safe characters (126 bits), ~0.15 µs.
  * - sequential: start, start + 1, ... in stream order.
- * - derived: sha256 of a canonical encoding of the key values, base64url,
+ * - derived from the source (the default of the pipelines): PostgreSQL makes
+ *   the id in the source query from its own text of the key (identity.ts),
+ *   and it arrives as the input's last column.
+ * - derived from `key` here: sha256 of a canonical encoding of the key values, base64url,
  *   first 22 characters (132 bits). Same source row, same id, on every run and
  *   whether the row comes from PostgreSQL or back from a stage CSV (both give
  *   the same values, see lib/extract/types.ts), so a re-run upserts.
@@ -70,11 +73,26 @@ export function derivedId(values: readonly unknown[]): string {
  * is at fault: choose key columns that are never NULL, or drop such rows with
  * the missing-value policy).
  */
-export function idMaker(strategy: IdStrategy, start: number, keyIndexes: readonly number[], keyNames: readonly string[]): IdMaker {
+export function idMaker(strategy: IdStrategy, start: number, keyIndexes: readonly number[], keyNames: readonly string[], fromInput = false): IdMaker {
   if (strategy === 'nanoid') return () => nanoid()
   if (strategy === 'sequential') {
     let next = start
     return () => next++
+  }
+  if (fromInput) {
+    // The source made the id (lib/extract/identity.ts); it is NULL where a --key column was NULL.
+    const at = keyIndexes[0]!
+    return (row, n) => {
+      const v = row[at]
+      if (typeof v === 'string' && v !== '') return v
+      const which = keyNames.length === 1 ? `key column ${JSON.stringify(keyNames[0])} is` : `a key column (${keyNames.join(', ')}) is`
+      throw new EtlError(
+        'ETL_TRANSFORM',
+        `row ${n + 1}: ${which} NULL, so no derived id can be made; ` +
+          'choose key columns that are never NULL (--key), filter such rows out in the source (--query), or use --id nanoid',
+        { details: { row: n + 1, columns: keyNames } },
+      )
+    }
   }
   const values: unknown[] = new Array<unknown>(keyIndexes.length)
   return (row, n) => {

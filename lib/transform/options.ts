@@ -21,9 +21,13 @@ export interface MissingOptions {
 
 /** Options of planColumns() and stamp(). */
 export interface StampOptions {
-  /** How `idColumn` is made: `nanoid` (default, 21 random URL-safe characters), `sequential` (start..), `derived` (from `key`). */
+  /** How `idColumn` is made: `nanoid` (default, 21 random URL-safe characters), `sequential` (start..), `derived` (from `key`, or made by the source). */
   readonly id?: IdStrategy | undefined
-  /** The key columns (output names) of `id: 'derived'`; required with it, ignored otherwise. */
+  /**
+   * The key columns (output names) of `id: 'derived'`, hashed here from their values; ignored otherwise.
+   * Without them, `derived` takes the ids the source made: the input's last column, named `idColumn`
+   * (pgSource's `identity` option, lib/extract/identity.ts, computes them in PostgreSQL from its own text).
+   */
   readonly key?: readonly string[] | undefined
   /** First number of `id: 'sequential'` (default 1): a partitioned run offsets each part. A safe integer. */
   readonly start?: number | undefined
@@ -87,8 +91,7 @@ export function resolveOptions(options: StampOptions = {}): ResolvedOptions {
   if (typeof now !== 'function') throw invalidOption('now', 'a function returning epoch milliseconds', now)
   if (key !== undefined && (!Array.isArray(key) || key.some((k) => typeof k !== 'string' || k === '')))
     throw invalidOption('key', 'an array of column names', key)
-  if (id === 'derived' && !key?.length)
-    throw new EtlError('ETL_INVALID_OPTION', 'Invalid option key: --id derived needs the key columns that identify a source row: pass --key col1,col2 ("key" in etl.config.json)', { details: { option: 'key' } })
+  if (key !== undefined && !key.length) throw invalidOption('key', 'at least one column name', key)
   if (key && new Set(key).size !== key.length) throw invalidOption('key', 'distinct column names', key)
   const idColumn = checkNewColumn('idColumn', options.idColumn ?? 'user_id')
   const datetimeColumn = checkNewColumn('datetimeColumn', options.datetimeColumn ?? 'datetime')

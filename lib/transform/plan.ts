@@ -29,6 +29,10 @@ export interface Plan {
   readonly acts: boolean
   /** Input indexes of the key columns (id derived). */
   readonly keyIndexes: readonly number[]
+  /** The source made the ids (derived without key): they are the input's last column, passed through. */
+  readonly idFromInput: boolean
+  /** Input columns that are data (all, or all but the last when idFromInput). */
+  readonly dataCount: number
 }
 
 function unknownColumn(option: string, name: string, names: readonly string[]): EtlError {
@@ -53,7 +57,25 @@ function clash(option: 'idColumn' | 'datetimeColumn', name: string, source: Colu
  * datetimeColumn) and ETL_INVALID_OPTION (an unknown column in `missing` or
  * `key`, a fill value that is not of its column's type).
  */
-export function makePlan(input: readonly Column[], options: ResolvedOptions): Plan {
+export function makePlan(allInput: readonly Column[], options: ResolvedOptions): Plan {
+  const last = allInput.at(-1)
+  // Ids the source made (extract computed them from its key, in PostgreSQL) win over hashing `key` here again.
+  const idFromInput = options.id === 'derived' && last?.name === options.idColumn && last.type === 'text'
+  if (options.id === 'derived' && !idFromInput && options.key.length === 0)
+    throw new EtlError(
+      'ETL_INPUT',
+      `--id derived takes the ids the source made (a last column ${JSON.stringify(options.idColumn)}, computed by PostgreSQL) and the input has none: ` +
+        'extract it again with `etl extract` (it adds the column), pass --key COLS to derive the ids from those columns, or use --id nanoid',
+      { details: { column: options.idColumn } },
+    )
+  if (last?.name === options.idColumn && last.type === 'text' && options.id !== 'derived')
+    throw new EtlError(
+      'ETL_COLUMN_NAME',
+      `the input already has the id column ${JSON.stringify(options.idColumn)} (stable ids made by \`etl extract\`): keep them (--id derived, the default), ` +
+        `or extract again with --id ${options.id} so that this transform makes the ids`,
+      { details: { column: options.idColumn, option: 'id' } },
+    )
+  const input = idFromInput ? allInput.slice(0, -1) : allInput
   const names = featureNames(input)
   const at = new Map(names.map((n, i) => [n, i]))
   const idAt = at.get(options.idColumn)
@@ -78,7 +100,7 @@ export function makePlan(input: readonly Column[], options: ResolvedOptions): Pl
   }
 
   const keyIndexes: number[] = []
-  if (options.id === 'derived') {
+  if (options.id === 'derived' && !idFromInput) {
     for (const k of options.key) {
       const i = at.get(k)
       if (i === undefined) throw unknownColumn('key', k, names)
@@ -91,7 +113,8 @@ export function makePlan(input: readonly Column[], options: ResolvedOptions): Pl
     Object.freeze({ name: options.idColumn, type: options.id === 'sequential' ? 'int8' : 'text' }),
     Object.freeze({ name: options.datetimeColumn, type: 'timestamptz' }),
   ])
-  return { input, columns, names, actions, fills, acts: actions.some((a) => a !== KEEP), keyIndexes }
+  if (idFromInput) keyIndexes.push(input.length)
+  return { input: allInput, columns, names, actions, fills, acts: actions.some((a) => a !== KEEP), keyIndexes, idFromInput, dataCount: input.length }
 }
 
 /**

@@ -87,9 +87,9 @@ export function createStamper(options: StampOptions = {}): Stamper {
       return plan
     }
     plan = makePlan(columns, opts)
-    makeId = idMaker(opts.id, opts.start, plan.keyIndexes, plan.keyIndexes.map((i) => plan!.names[i]!))
-    missing = new Array<number>(columns.length).fill(0)
-    filled = new Array<number>(columns.length).fill(0)
+    makeId = idMaker(opts.id, opts.start, plan.keyIndexes, plan.idFromInput ? opts.key : plan.keyIndexes.map((i) => plan!.names[i]!), plan.idFromInput)
+    missing = new Array<number>(plan.dataCount).fill(0)
+    filled = new Array<number>(plan.dataCount).fill(0)
     return plan
   }
   if (options.columns) planFor(options.columns)
@@ -98,7 +98,8 @@ export function createStamper(options: StampOptions = {}): Stamper {
     const p = planFor(batch.columns)
     const id = makeId!
     const { actions, fills, acts } = p
-    const n = p.input.length
+    const n = p.dataCount
+    const idIn = p.idFromInput
     const rows = batch.rows
     const out: Row[] = []
     const rowTime = opts.datetime === 'row'
@@ -148,7 +149,7 @@ export function createStamper(options: StampOptions = {}): Stamper {
         timeField = lastField
       } else o[n + 1] = runIso
       out.push(o)
-      if (outLines) outLines.push(changed ? formatRow(o, jsonFlags(p.columns)) : inLines![r]! + ',' + csvField(rowId) + timeField)
+      if (outLines) outLines.push(changed ? formatRow(o, jsonFlags(p.columns)) : idIn ? inLines![r]! + timeField : inLines![r]! + ',' + csvField(rowId) + timeField)
     }
     if (outLines) keepLines(out, outLines, p.columns)
     rowsIn += rows.length

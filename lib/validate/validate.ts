@@ -37,6 +37,11 @@ export interface ValidateOptions extends CompileOptions {
   readonly meta?: Readonly<Record<string, unknown>>
   /** Clock for `meta.validation_time`. Default: the real one. */
   readonly clock?: () => Date
+  /**
+   * A last column the suite does not see when the input has it: the stable id the source added
+   * (lib/extract/identity.ts), so that table-shape expectations describe the source's own columns.
+   */
+  readonly hideColumn?: string
 }
 
 /** Counters of the stage. */
@@ -140,8 +145,10 @@ export function validateStep(options: ValidateOptions, hooks: ValidateHooks = {}
   let quarantinedRows = 0
   const failures = new Failures()
 
-  function ensureCompiled(batchColumns: readonly Column[]): void {
-    if (batchColumns === columns) return
+  function ensureCompiled(allColumns: readonly Column[]): void {
+    if (allColumns === columns) return
+    const hidden = options.hideColumn !== undefined && allColumns.at(-1)?.name === options.hideColumn
+    const batchColumns = hidden ? allColumns.slice(0, -1) : allColumns
     if (compiled) {
       if (!sameColumns(compiled.columns, batchColumns))
         throw new EtlError('ETL_INPUT', `the columns changed mid-stream: ${compiled.columns.map((c) => c.name).join(',')} then ${batchColumns.map((c) => c.name).join(',')}`)
@@ -149,7 +156,7 @@ export function validateStep(options: ValidateOptions, hooks: ValidateHooks = {}
       compiled = compile(suite, batchColumns, options)
       state = compiled.init()
     }
-    columns = batchColumns
+    columns = allColumns
   }
 
   /** Groups this batch's failures by row (ascending) and reports them. Returns the failing rows' ids by row index. */

@@ -14,7 +14,8 @@ import { runFlowCommand } from '../run-flow.ts'
 export const output: readonly FlagName[] = ['data-dir', 'config', 'json', 'quiet', 'log', 'webhook', 'notify', 'retries', 'retry-delay', 'timeout']
 export const source: readonly FlagName[] = ['table', 'query', 'batch-size']
 export const transform: readonly FlagName[] = ['id', 'key', 'datetime', 'missing', 'id-column', 'datetime-column']
-export const load: readonly FlagName[] = ['sink', 'feature-group', 'feature-group-version', 'feature-view', 'on-invalid', 'lock-timeout']
+export const load: readonly FlagName[] = ['sink', 'write', 'feature-group', 'feature-group-version', 'feature-view', 'on-invalid', 'lock-timeout']
+export const incremental: readonly FlagName[] = ['incremental', 'full-refresh', 'since', 'until']
 
 export function noPositionals(positionals: readonly string[]): void {
   if (positionals.length) throw new EtlError('ETL_USAGE', `unexpected argument: ${positionals[0]}`)
@@ -30,8 +31,8 @@ export function reportLoad(load: LoadSummary, log: Logger): void {
 }
 
 export const extractCommand: Command = {
-  summary: 'extract the source into extracted.csv (+ extracted.schema.json)',
-  flags: [...source, ...output],
+  summary: 'extract the source into extracted.csv (+ extracted.schema.json), with the stable id column of --id derived',
+  flags: [...source, 'id', 'key', 'id-column', ...output],
   async run(ctx, values, positionals) {
     noPositionals(positionals)
     return runFlowCommand(ctx, commandConfig(ctx, values), extractFlow, {

@@ -7,12 +7,12 @@ import { commandConfig } from '../context.ts'
 import { runFlowResult, type CommandRunResult } from '../run-flow.ts'
 import type { CommandContext } from '../context.ts'
 import type { FlagValues } from '../args.ts'
-import { load, noPositionals, output, reportLoad, source, transform } from './pipelines.ts'
+import { incremental, load, noPositionals, output, reportLoad, source, transform } from './pipelines.ts'
 
 export const runCommand: Command = {
   summary: 'the whole ETL in one pass: extract, validate, meta-validate, transform, load (the main job)',
   description: 'With no database configured, starts an embedded PostgreSQL seeded with the prostate data.\nWith no Hopsworks configured, loads into the local feature store under the data folder.',
-  flags: [...source, 'suite', 'meta-suite', 'invalid-rows', ...transform, ...load, ...output, 'partitions', 'partition-key'],
+  flags: [...source, ...incremental, 'suite', 'meta-suite', 'invalid-rows', ...transform, ...load, ...output, 'partitions', 'partition-key'],
   async run(ctx, values, positionals) {
     noPositionals(positionals)
     return (await runOnce(ctx, values)).exitCode
