@@ -1,7 +1,7 @@
 // Stable ids by default (--id derived, computed by PostgreSQL in the source query): a re-run merges onto the
 // rows it loaded before, whatever the key (primary, composite, none with duplicate rows, values past a double).
 import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -17,9 +17,10 @@ async function workdir(t: { teardown(fn: () => unknown): void }): Promise<string
 /** The store's rows (CSV lines without headers) of feature group `name` version 1. */
 async function storeRows(cwd: string, name = 'prostate_group'): Promise<string[]> {
   const dir = join(cwd, 'data/feature_store', `${name}_1`)
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { rows: number; parts: { file: string }[] }
   const rows: string[] = []
-  for (const f of (await readdir(dir)).filter((n) => /^part-\d+\.csv$/.test(n)).sort())
-    rows.push(...(await readFile(join(dir, f), 'utf8')).trim().split('\n').slice(1).filter(Boolean))
+  for (const { file } of manifest.parts) rows.push(...(await readFile(join(dir, file), 'utf8')).trim().split('\n').slice(1).filter(Boolean))
+  if (rows.length !== manifest.rows) throw new Error(`the manifest says ${manifest.rows} rows, the parts hold ${rows.length}`)
   return rows
 }
 
@@ -112,6 +113,7 @@ t.test('the five commands: etl extract writes the id column, a second round merg
 t.test('nanoid appends: explicit, and its runs add rows', async (t) => {
   const s = await scene(t, `CREATE TABLE pk (id int PRIMARY KEY); INSERT INTO pk SELECT generate_series(1, 10)`)
   await s.run(['--table', 'pk', '--id', 'nanoid'])
-  await s.run(['--table', 'pk', '--id', 'nanoid'])
+  const record = await s.run(['--table', 'pk', '--id', 'nanoid'])
+  t.same(record.summary.load.report, { write: 'append', inserted: 10, updated: 0, unchanged: 0, deleted: 0, rowsBefore: 10, rowsAfter: 20 })
   t.equal((await storeRows(s.cwd)).length, 20, 'two runs of nanoid ids: 20 rows, as asked')
 })
