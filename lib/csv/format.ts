@@ -4,18 +4,45 @@
  *
  * RFC 4180: fields holding `,` `"` CR or LF are quoted, quotes doubled. NULL is
  * an empty field; an empty string is `""` (so the two read back apart, as in
- * PostgreSQL's own CSV). Booleans are `true`/`false`; JSON values and arrays are
- * written as JSON text.
+ * PostgreSQL's own CSV). Numbers as String() writes them, -0 as `-0`. Booleans are
+ * `true`/`false`; JSON values and arrays are written as JSON text (jsonText).
  */
 import type { Column, Row } from '../types.ts'
 
 /** A field with one of these characters is quoted. */
 export const needsQuote = /[",\r\n]/
 
+/** JSON.rawJSON (Node 22+). */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON
+const NAN = rawJSON('"NaN"')
+const INF = rawJSON('"Infinity"')
+const NEG_INF = rawJSON('"-Infinity"')
+const NEG_ZERO = rawJSON('-0')
+
+/** Numbers JSON cannot write as they are: NaN and +-Infinity as strings (as PostgreSQL's to_json writes them), -0 as -0. */
+function jsonNumbers(_key: string, v: unknown): unknown {
+  if (typeof v !== 'number' || (v !== 0 && Number.isFinite(v))) return v
+  if (v === 0) return 1 / v < 0 ? NEG_ZERO : v
+  return v !== v ? NAN : v > 0 ? INF : NEG_INF
+}
+
+/**
+ * A JSON value (json, jsonb) or an array as JSON text: numbers kept as text (JSON.rawJSON) are written as that
+ * text; NaN and +-Infinity (float arrays) as the strings "NaN", "Infinity", "-Infinity"; -0 as -0.
+ */
+export function jsonText(v: unknown): string {
+  return JSON.stringify(v, jsonNumbers)
+}
+
+/** A number as text: String(), except that -0 stays -0 (as PostgreSQL writes it). */
+export function numberText(v: number): string {
+  return v === 0 && 1 / v < 0 ? '-0' : String(v)
+}
+
 export function csvField(v: unknown): string {
   switch (typeof v) {
     case 'number':
-      return String(v)
+      return numberText(v)
     case 'string':
       if (v === '') return '""'
       return needsQuote.test(v) ? `"${v.replace(/"/g, '""')}"` : v
@@ -26,7 +53,7 @@ export function csvField(v: unknown): string {
     case 'object': {
       if (v === null) return ''
       if (v instanceof Date) return v.toISOString()
-      const s = JSON.stringify(v)
+      const s = jsonText(v)
       return needsQuote.test(s) ? `"${s.replace(/"/g, '""')}"` : s
     }
     default:
@@ -70,7 +97,7 @@ export function formatRow(row: Row, json: readonly boolean[] | null): string {
   let plain = true
   for (let i = 0; i < n; i++) {
     const v = row[i]
-    if (typeof v === 'number' || v === null || v === undefined) continue
+    if (typeof v === 'number' ? v !== 0 || 1 / v > 0 : v === null || v === undefined) continue
     if ((json !== null && json[i]) || (typeof v === 'string' ? v === '' || needsQuote.test(v) : typeof v !== 'boolean')) {
       plain = false
       break
@@ -81,8 +108,8 @@ export function formatRow(row: Row, json: readonly boolean[] | null): string {
   for (let i = 0; i < n; i++) {
     if (i > 0) out += ','
     const v = row[i]
-    if (typeof v === 'number') out += String(v)
-    else if (json !== null && json[i] && v !== null && v !== undefined && typeof v !== 'object') out += csvField(JSON.stringify(v))
+    if (typeof v === 'number') out += numberText(v)
+    else if (json !== null && json[i] && v !== null && v !== undefined && typeof v !== 'object') out += csvField(jsonText(v))
     else out += csvField(v)
   }
   return out

@@ -9,14 +9,26 @@ import { Readable } from 'node:stream'
 import type { CastingContext } from 'csv-parse'
 import { parse as parseSync } from 'csv-parse/sync'
 import { EtlError } from '../errors.ts'
-import { parseInt8, parseNumeric } from '../extract/types.ts'
+import { JSON_NULL, parseInt8, parseJsonValue, parseNumeric } from '../extract/types.ts'
 import type { Batch, Column, Row } from '../types.ts'
 import { keepLines } from './lines.ts'
 import { readSidecar } from './schema.ts'
 
 type Cast = (value: string) => unknown
 
-const json: Cast = (v) => JSON.parse(v)
+const json: Cast = parseJsonValue
+/** An array's JSON text (numbers as String() wrote them, so JSON.parse gives them back; -0 too). */
+const array: Cast = (v) => JSON.parse(v)
+/** A json/jsonb array: its elements exactly (parseJsonValue; an array holding a JSON null is PostgreSQL's text). */
+const jsonArray: Cast = (v) => {
+  const a = parseJsonValue(v)
+  return a === JSON_NULL ? null : a
+}
+/** A float array: the strings "NaN", "Infinity", "-Infinity" are those numbers again (format.ts's jsonText). */
+const floatArray: Cast = (v) => mapDeep(array(v), (x) => (x === 'NaN' || x === 'Infinity' || x === '-Infinity' ? Number(x) : x))
+function mapDeep(v: unknown, f: (x: unknown) => unknown): unknown {
+  return Array.isArray(v) ? v.map((x) => mapDeep(x, f)) : f(v)
+}
 const bool: Cast = (v) => v === 'true' || v === 't'
 /** A float as pgSource gives it (NaN and +-Infinity included); anything else that is not a number is an error, not NaN. */
 const float: Cast = (v) => {
@@ -44,7 +56,9 @@ const casts: Readonly<Record<string, Cast>> = {
 
 /** How a CSV field of a given PostgreSQL type becomes a value. */
 export function castFor(type: string): Cast {
-  if (type.startsWith('_')) return json
+  if (type === '_float4' || type === '_float8') return floatArray
+  if (type === '_json' || type === '_jsonb') return jsonArray
+  if (type.startsWith('_')) return array
   return casts[type] ?? ((v) => v)
 }
 

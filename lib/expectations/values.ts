@@ -53,7 +53,7 @@ export function toNumber(v: unknown): number {
   return typeof v === 'number' ? v : Number(v)
 }
 
-const isoRe = /^(-?\d{4,})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?)?(Z|[+-]\d\d(?::?\d\d)?)?$/
+const isoRe = /^([+-]?\d{4,})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?)?(Z|[+-]\d\d(?::?\d\d)?)?$/
 
 /** Microseconds since 1970-01-01 of a date or ISO timestamp as a Row holds it ('infinity' -> +-Infinity). */
 export function temporalMicros(v: unknown): number {

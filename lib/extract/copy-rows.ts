@@ -34,7 +34,7 @@ export class CopyRows {
   /** Per column: NUMBER (parsed by Number), TEXT (the text itself) or OTHER (its parser). */
   readonly #casts: Uint8Array
   readonly #make: (fields: (string | null)[], row: Row) => string
-  /** Per column: 0 the text is the line's field as it is, 1 a float (as is unless it has an exponent or is -0), 2 rewritten. */
+  /** Per column: 0 the text is the line's field as it is, 1 a float (as is unless it has an exponent), 2 rewritten. */
   readonly #kinds: Uint8Array
   /** Every column is of kind 0 or 1: a quote-free line may be kept as PostgreSQL wrote it. */
   readonly #plainable: boolean
@@ -106,7 +106,7 @@ export class CopyRows {
     if (fields.length !== width) throw this.#ragged(fields.length)
     const row = new Array<unknown>(width)
     const casts = this.#casts
-    // A float written with an exponent, or -0, makes the line differ from ours: most lines have no `e` at all.
+    // A float written with an exponent makes the line differ from ours: most lines have no `e` at all.
     let keep = this.#plainable
     const checkFloats = keep && line.indexOf('e') !== -1
     for (let i = 0; i < width; i++) {
@@ -119,7 +119,7 @@ export class CopyRows {
       const cast = casts[i]
       // Direct calls for the common types (one call site for every parser would be megamorphic).
       row[i] = cast === NUMBER ? Number(f) : cast === TEXT ? f : this.#parsers[i]!(f)
-      if (this.#kinds[i] === 1 && (f === '-0' || (checkFloats && f.indexOf('e') !== -1))) keep = false
+      if (checkFloats && this.#kinds[i] === 1 && f.indexOf('e') !== -1) keep = false
     }
     this.rows.push(row)
     if (this.#withLines) this.lines.push(keep ? line : this.#make(fields, row))

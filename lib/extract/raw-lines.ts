@@ -10,8 +10,8 @@
  * | ----- | ---------------------------------- | --------------------------------------------------------- |
  * | raw   | int2, int4, int8                   | the text as sent (canonical: String(Number(t)) === t, and |
  * |       |                                    | an int8 past 2^53 stays the text)                         |
- * | float | float4, float8                     | the text, unless it has an exponent or is `-0`: then the  |
- * |       |                                    | parsed number is formatted                                |
+ * | float | float4, float8                     | the text, unless it has an exponent: then the parsed      |
+ * |       |                                    | number is formatted                                       |
  * | text  | types read as their text (text,    | the text, quoted as csvField quotes it                    |
  * |       | varchar, uuid, date, ...)          |                                                           |
  * | bool  | bool                               | `true` / `false`                                          |
@@ -27,7 +27,7 @@
  * but not the shortest: `floatTextIsShortest` says when the float kind may be
  * used (else floats are formatted).
  */
-import { csvField, isJsonType, needsQuote } from '../csv/format.ts'
+import { csvField, isJsonType, jsonText, needsQuote } from '../csv/format.ts'
 import type { Column, Row } from '../types.ts'
 import { parserFor } from './types.ts'
 
@@ -72,8 +72,8 @@ export function rawLineMaker(columns: readonly Column[], floatsOk: boolean): Raw
         case RAW:
           break
         case FLOAT:
-          // PostgreSQL writes exponents as e+NN / e-NN; -0 is written "0" by String().
-          if (f.indexOf('e') !== -1 || f === '-0') fields[i] = String(row[i])
+          // PostgreSQL writes exponents as e+NN / e-NN, String() as e+N / e-N or none.
+          if (f.indexOf('e') !== -1) fields[i] = String(row[i])
           break
         case TEXT:
           if (f === '' || needsQuote.test(f)) fields[i] = csvField(f)
@@ -83,7 +83,7 @@ export function rawLineMaker(columns: readonly Column[], floatsOk: boolean): Raw
           break
         default: {
           const v = row[i]
-          fields[i] = json[i] && typeof v !== 'object' ? csvField(JSON.stringify(v)) : csvField(v)
+          fields[i] = json[i] && typeof v !== 'object' ? csvField(jsonText(v)) : csvField(v)
         }
       }
     }
@@ -93,7 +93,7 @@ export function rawLineMaker(columns: readonly Column[], floatsOk: boolean): Raw
 
 /**
  * Per column, how a field of PostgreSQL's own CSV line (COPY, copy-rows.ts) relates to ours: 0 the same text
- * (integers; text, which PostgreSQL quotes as we do), 1 a float (the same unless it has an exponent or is -0),
+ * (integers; text, which PostgreSQL quotes as we do), 1 a float (the same unless it has an exponent),
  * 2 written differently (booleans, timestamps, JSON, numeric, arrays...).
  */
 export function lineKinds(columns: readonly Column[], floatsOk: boolean): Uint8Array {

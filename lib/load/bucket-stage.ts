@@ -21,7 +21,7 @@ import { join } from 'node:path'
 import { EtlError } from '../errors.ts'
 import type { Batch, Column } from '../types.ts'
 import { csvHeader, formatLines } from '../csv/format.ts'
-import { plainLines } from '../csv/lines.ts'
+import { cachedLines } from '../csv/lines.ts'
 import { bucketOf, keyLine, keyOf, recordKeyOf } from './local-merge.ts'
 
 export const partName = (i: number): string => `part-${String(i).padStart(3, '0')}.csv`
@@ -107,7 +107,8 @@ export class BucketStager {
       this.#checked = batch.columns
     }
     const all = batch.rows
-    const lines = plainLines(all) ?? formatLines(all)
+    // With the columns: a JSON string scalar keeps its quotes (`"123"` is not `123`).
+    const lines = cachedLines(all) ?? formatLines(all, batch.columns)
     const keyIdx = this.#keyIdx
     for (let r = 0; r < all.length; r++) {
       const row = all[r]!

@@ -26,11 +26,11 @@ async function tmp(t: { teardown(fn: () => unknown): void }): Promise<string> {
   return dir
 }
 
-/** The field-by-field formatting every line must equal (numbers by String(), the rest by csvField, JSON columns as JSON text). */
+/** The field-by-field formatting every line must equal (numbers by String() but -0 as -0, the rest by csvField, JSON columns as JSON text). */
 function reference(row: Row, columns?: readonly Column[]): string {
   return row
     .map((v, i) => {
-      if (typeof v === 'number') return String(v)
+      if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v)
       const json = columns && (columns[i]!.type === 'json' || columns[i]!.type === 'jsonb' || columns[i]!.type.startsWith('_'))
       return json && v !== null && v !== undefined && typeof v !== 'object' ? csvField(JSON.stringify(v)) : csvField(v)
     })

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import t from 'tap'
+import { jsonText } from '../../lib/csv/format.ts'
 import { csvSource } from '../../lib/csv/read.ts'
 import { csvSink } from '../../lib/csv/stage-file.ts'
 import { pgSource } from '../../lib/extract/pg-source.ts'
+import { JSON_NULL } from '../../lib/extract/types.ts'
 import type { Batch, Row } from '../../lib/types.ts'
 import { testDb } from '../support/pg.ts'
 
@@ -33,7 +35,8 @@ t.test('common types map as documented and survive a CSV round trip', async (t) 
   t.same(rows[1], [1, -2, 3, '9007199254740993', 12.5, '12345678901234567890.123', 1.5, -2.25, true,
     'a,b "quoted"\nline2 éü€', '2024-02-29', '2024-01-02T03:04:05.123456Z', '2024-01-02T01:04:05Z', { a: [1, 2] }, { k: 'v' },
     'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', [1, null, 3], ['x,y', '', null]], 'values mapped (int8 past 2^53 and long numeric stay exact text)')
-  t.same(rows[0], [0, 0, 0, 0, 0, 0, 0, 0, false, '', '1970-01-01', '1970-01-01T00:00:00Z', '1970-01-01T00:00:00Z', null, [], '00000000-0000-0000-0000-000000000000', [], []])
+  t.same(rows[0], [0, 0, 0, 0, 0, 0, 0, 0, false, '', '1970-01-01', '1970-01-01T00:00:00Z', '1970-01-01T00:00:00Z', JSON_NULL, [], '00000000-0000-0000-0000-000000000000', [], []])
+  t.equal(rows[0]![13], JSON_NULL, "json 'null' is a JSON null, not SQL NULL")
   t.ok(rows[2]!.every((v) => v === null), 'NULL in every column is null')
 
   const dir = await mkdtemp(join(tmpdir(), 'etl-types-'))
@@ -66,4 +69,36 @@ t.test('json values that are strings or numbers survive the CSV round trip as th
   await pipeline(pgSource(config, { table: 'js' }), csvSink(file))
   const back = await collect(csvSource(file))
   t.same(back.rows, [['2024-02-03'], ['12'], [12], ['a,b'], [true]])
+})
+
+t.test('json numbers are kept exactly, a JSON null is not NULL, and both survive the stage files and the store', async (t) => {
+  const { client, config } = await testDb(t)
+  await client.query(`CREATE TABLE big (k jsonb, j json, f float8[], note text)`)
+  await client.query(`INSERT INTO big VALUES
+    ('12345678901234567890123', '{"n": 1e400, "m": 1.0, "z": -0}', '{Infinity,-Infinity,NaN,-0,1.5}', 'a'),
+    ('12345678901234567890124', '[0.1000000000000000055511151231257827]', '{}', 'b'),
+    ('null', 'null', NULL, 'c'),
+    ('"123"', '123', NULL, 'd')`)
+  const { rows } = await collect(pgSource(config, { query: 'SELECT * FROM big ORDER BY note' }))
+  t.equal(JSON.stringify(rows[0]![0]), '12345678901234567890123')
+  t.equal(JSON.stringify(rows[1]![0]), '12345678901234567890124', 'two keys a double would make one stay two')
+  t.equal(JSON.stringify(rows[0]![1]), '{"n":1e400,"m":1.0,"z":-0}')
+  t.same(rows[0]![2], [Infinity, -Infinity, NaN, -0, 1.5])
+  t.ok(Object.is((rows[0]![2] as number[])[3], -0))
+  t.equal(rows[2]![0], JSON_NULL)
+  t.equal(rows[2]![2], null)
+  t.same([rows[3]![0], rows[3]![1]], ['123', 123], 'a JSON string and a JSON number stay apart')
+
+  const dir = await mkdtemp(join(tmpdir(), 'etl-json-exact-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'x.csv')
+  await pipeline(pgSource(config, { query: 'SELECT * FROM big ORDER BY note' }), csvSink(file))
+  const text = await readFile(file, 'utf8')
+  t.match(text, /\n12345678901234567890123,"{""n"":1e400,""m"":1.0,""z"":-0}","\[""Infinity"",""-Infinity"",""NaN"",-0,1.5\]",a\n/)
+  t.match(text, /\nnull,null,,c\n"""123""",123,,d\n/, 'JSON null written null (not an empty field); a JSON string keeps its quotes')
+  const back = await collect(csvSource(file))
+  t.same(back.rows.map((r) => r.map(jsonText)), rows.map((r) => r.map(jsonText)))
+  t.equal(back.rows[2]![0], JSON_NULL)
+  t.ok(Object.is((back.rows[0]![2] as number[])[3], -0))
+  t.same(back.rows[0]![2], [Infinity, -Infinity, NaN, -0, 1.5], 'float array specials read back as numbers')
 })
