@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { parseEnv } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import type { ErrorObject } from 'ajv'
 import { EtlError } from '../errors.ts'
@@ -115,17 +116,21 @@ export function loadConfigFile(path?: string, cwd = process.cwd()): Readonly<Etl
   return parseConfig(parsed, file)
 }
 
-/** Loads `.env` from the working folder into process.env (existing variables win). */
-export function loadDotEnv(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): void {
+/**
+ * The environment with `.env` from the working folder under it: a new object
+ * (`env` and process.env are left alone), variables already in `env` win.
+ * Read with util.parseEnv, as `node --env-file` reads it. Throws ETL_CONFIG.
+ */
+export function withDotEnv(cwd: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const file = resolve(cwd, '.env')
-  if (!existsSync(file)) return
-  const before = { ...env }
+  if (!existsSync(file)) return env
+  let parsed: Record<string, string>
   try {
-    process.loadEnvFile(file)
+    parsed = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>
   } catch (err) {
     throw new EtlError('ETL_CONFIG', `cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
-  for (const [k, v] of Object.entries(before)) env[k] = v
+  return { ...parsed, ...env }
 }
 
 /** Flags over file over defaults (flags that were not given are undefined and do not override). */

@@ -4,7 +4,8 @@
  *
  * Order: `DATABASE_URL`, else the `PG*` variables (`PGHOST`, `PGPORT`,
  * `PGUSER`, `PGPASSWORD`, `PGDATABASE`, `PGOPTIONS`), else "not configured" (the command
- * then starts an embedded PostgreSQL).
+ * then starts an embedded PostgreSQL). As in libpq, the `PG*` variables are also the
+ * defaults for whatever `DATABASE_URL` leaves out.
  */
 import pg from 'pg'
 import { EtlError, registerSecret, stripUrlAuth } from '../errors.ts'
@@ -16,7 +17,7 @@ const pgVars = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGOPT
 /** The database configured in the environment, or undefined when none is. Registers the password as a secret. */
 export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): DbConfig | undefined {
   const url = env['DATABASE_URL']
-  if (url) return databaseFromUrl(url, 'DATABASE_URL')
+  if (url) return databaseFromUrl(withEnvDefaults(url, env), 'DATABASE_URL')
   if (!pgVars.some((k) => env[k])) return undefined
   registerSecret(env['PGPASSWORD'])
   const port = env['PGPORT'] ? Number(env['PGPORT']) : 5432
@@ -30,6 +31,37 @@ export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): DbConfig 
   if (env['PGPASSWORD'] !== undefined) config.password = env['PGPASSWORD']
   if (env['PGOPTIONS']) config.options = env['PGOPTIONS']
   return config
+}
+
+/**
+ * The URL with the `PG*` variables filled in where it says nothing (libpq's
+ * rule): user, password, host (a socket folder goes in `?host=`), port
+ * (`?port=` without a host name),
+ * database and `?options=`. A URL that does not parse is returned as it is
+ * (databaseFromUrl refuses it).
+ */
+export function withEnvDefaults(url: string, env: NodeJS.ProcessEnv): string {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    return url
+  }
+  const v = (k: string) => env[k] || undefined
+  if (!u.username && v('PGUSER')) u.username = encodeURIComponent(v('PGUSER')!)
+  if (!u.password && env['PGPASSWORD']) u.password = encodeURIComponent(env['PGPASSWORD'])
+  if (!u.hostname && !u.searchParams.has('host') && v('PGHOST')) {
+    const host = v('PGHOST')!
+    if (host.startsWith('/')) u.searchParams.set('host', host)
+    else u.hostname = host
+  }
+  if (!u.port && !u.searchParams.has('port') && v('PGPORT')) {
+    if (u.hostname) u.port = v('PGPORT')!
+    else u.searchParams.set('port', v('PGPORT')!)
+  }
+  if ((u.pathname === '' || u.pathname === '/') && !u.searchParams.has('database') && v('PGDATABASE')) u.pathname = `/${encodeURIComponent(v('PGDATABASE')!)}`
+  if (!u.searchParams.has('options') && v('PGOPTIONS')) u.searchParams.set('options', v('PGOPTIONS')!)
+  return u.toString()
 }
 
 /** A connection string (from the variable `name`): checked, its password registered as a secret. */
