@@ -37,6 +37,7 @@ export const flags = {
   retries: { type: 'string', arg: 'N', help: 'retries for steps that touch the database or Hopsworks (default 0)' },
   'retry-delay': { type: 'string', arg: 'SECONDS', help: 'first retry delay, doubled each time, with jitter (default 1)' },
   timeout: { type: 'string', arg: 'SECONDS', help: 'time limit of the whole run' },
+  repair: { type: 'boolean', help: 'etl store verify: remove leftovers, rebuild what can be rebuilt, say what is lost' },
   'lock-timeout': { type: 'string', arg: 'SECONDS', help: 'wait for another load of the same local feature group (default 60), then ETL_LOCKED' },
   webhook: { type: 'string', multiple: true, arg: 'URL', help: 'POST a JSON notification on failure (repeatable)' },
   notify: { type: 'string', arg: 'failure|always', help: 'when webhooks fire (default failure)' },

@@ -9,6 +9,7 @@ import { runCommand } from './commands/run.ts'
 import { docsCommand } from './commands/docs.ts'
 import { runsCommand } from './commands/runs.ts'
 import { scheduleCommand } from './commands/schedule.ts'
+import { storeCommand } from './commands/store.ts'
 import { workerCommand } from './commands/worker.ts'
 import { notifyCommand } from './commands/notify.ts'
 import { profileCommand, suiteCommand } from './commands/profile.ts'
@@ -30,6 +31,7 @@ export const commands: Readonly<Record<string, Command>> = {
   load: loadCommand,
   schedule: scheduleCommand,
   runs: runsCommand,
+  store: storeCommand,
   docs: docsCommand,
   worker: workerCommand,
   notify: notifyCommand,
