@@ -10,13 +10,14 @@
  * own temporary working folder.
  */
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { exitCodeOf, type EtlErrorCode } from '../../lib/errors.ts'
 import { startEmbedded } from '../../lib/extract/embedded.ts'
+import { currentHolder } from '../../lib/load/lock.ts'
 import { cleanEnv, runEtl, type CliResult } from '../support/cli.ts'
 import { HopsworksEmulator } from '../support/hopsworks-emulator.ts'
 import { testDb } from '../support/pg.ts'
@@ -403,7 +404,44 @@ const ROWS: readonly Row[] = [
   { n: 75, input: 'an incremental load that replaces the group (it would keep only the new rows)', command: 'etl run --incremental age --write replace', code: 'ETL_USAGE', exit: 2,
     says: '--incremental with --write replace',
     run: (s) => s.etl(['run', '--incremental', 'age', '--write', 'replace']) },
+  // ── the local feature store (lock, integrity) ──
+  { n: 76, input: 'another live run holds the local feature group\'s lock', command: 'etl run --table ages --suite test/cli/bad-inputs/ages.json --lock-timeout 0',
+    code: 'ETL_LOCKED', exit: 1, says: 'is locked by run other-run (pid', store: ['.prostate_group_1.lock'],
+    run: async (s) => {
+      await mkdir(join(s.data, 'feature_store'), { recursive: true })
+      // This test process holds it: alive, so never taken as a dead holder's.
+      await writeFile(join(s.data, 'feature_store/.prostate_group_1.lock'), JSON.stringify(currentHolder('other-run')))
+      return s.etl(['run', ...ages, '--lock-timeout', '0'])
+    } },
+  { n: 77, input: 'a part of the local feature group cut short (its last line removed) after a good run', command: 'etl run --table ages --suite test/cli/bad-inputs/ages.json',
+    code: 'ETL_STORE_INTEGRITY', exit: 1, says: 'the local feature store is damaged: run `etl store verify`', absent: [], store: ['prostate_group_1'],
+    run: async (s) => {
+      await afterSteps(s, [['run', ...ages]], [])
+      await cutPart(s)
+      return s.etl(['run', ...ages])
+    },
+    check: async (t, s) => void t.match(JSON.parse(await readFile(join(s.data, 'feature_store/prostate_group_1/manifest.json'), 'utf8')), { rows: 10, loads: [{}] }, 'the manifest as the good run left it') },
+  { n: 78, input: 'the same store checked', command: 'etl store verify', code: 'ETL_STORE_INTEGRITY', exit: 1,
+    says: 'distinct rows, the manifest says', absent: [], store: ['prostate_group_1'],
+    run: async (s) => {
+      await afterSteps(s, [['run', ...ages]], [])
+      await cutPart(s)
+      return s.etl(['store', 'verify'])
+    } },
+  { n: 79, input: '`etl store` without `verify`', command: 'etl store check', code: 'ETL_USAGE', exit: 2, says: 'etl store takes one subcommand, verify; got check',
+    run: (s) => s.etl(['store', 'check']) },
+  { n: 80, input: 'a lock timeout that is not a number', command: 'etl run --lock-timeout soon', code: 'ETL_INVALID_OPTION', exit: 2,
+    says: 'Invalid option --lock-timeout: expected a number >= 0, got "soon"',
+    run: (s) => s.etl(['run', '--lock-timeout', 'soon']) },
 ]
+
+/** Removes the last line of the first part of the local feature group that holds rows. */
+async function cutPart(s: Scene): Promise<void> {
+  const location = join(s.data, 'feature_store/prostate_group_1')
+  const manifest = JSON.parse(await readFile(join(location, 'manifest.json'), 'utf8')) as { parts: { file: string; rows: number }[] }
+  const part = join(location, manifest.parts.find((p) => p.rows > 0)!.file)
+  await writeFile(part, (await readFile(part, 'utf8')).split(/(?<=\n)/).slice(0, -1).join(''))
+}
 
 // ───────────────────────────────── the run ─────────────────────────────────
 
