@@ -144,6 +144,11 @@ export class HopsworksEmulator {
       .map(({ id: _id, ...e }) => e)
   }
 
+  /** The next execution started runs as usual (so that a later `failNextJob` hits the one after it). */
+  runNextJob(): void {
+    this.#jobs.planned.push({ state: 'FINISHED', finalStatus: 'SUCCEEDED' })
+  }
+
   /** Calls of a route so far. */
   count(route: string): number {
     return this.#counts.get(route) ?? 0

@@ -248,9 +248,9 @@ export async function latestExecution(http: HopsworksHttp, project: Project, job
  * execution before this start (the server reuses a job of the same name made
  * in the same second, executions included): it never counts as ours.
  */
-export async function startExecution(http: HopsworksHttp, project: Project, jobName: string, previous?: number): Promise<Execution> {
+export async function startExecution(http: HopsworksHttp, project: Project, jobName: string, previous?: number, args = ''): Promise<Execution> {
   return createThenRead(
-    async () => execution((await http.call({ method: 'POST', path: ['project', project.id, 'jobs', jobName, 'executions'], body: '', headers: { 'content-type': 'text/plain' }, retry: 'unsent' })).body),
+    async () => execution((await http.call({ method: 'POST', path: ['project', project.id, 'jobs', jobName, 'executions'], body: args, headers: { 'content-type': 'text/plain' }, retry: 'unsent' })).body),
     async (failure) => {
       const d = callDetails(failure)
       const looks = d && (d.status === undefined || d.status === 504) ? 3 : 1
@@ -269,4 +269,25 @@ export async function startExecution(http: HopsworksHttp, project: Project, jobN
 export async function getExecution(http: HopsworksHttp, project: Project, jobName: string, id: number): Promise<Execution> {
   const { body } = await http.call({ method: 'GET', path: ['project', project.id, 'jobs', jobName, 'executions', id], retry: true })
   return execution(body)
+}
+
+/**
+ * The offline materialization job of a stream feature group and its default
+ * arguments, as the Python client finds it (hopsworks-api python/hsfs/
+ * feature_group.py `materialization_job`: `{name}_{version}_offline_fg_materialization`,
+ * else `..._offline_fg_backfill`; `GET project/{pid}/jobs/{name}`, 404 / 130009 when
+ * there is none). Undefined when neither exists.
+ */
+export async function findMaterializationJob(http: HopsworksHttp, project: Project, fg: FeatureGroup): Promise<{ name: string; args: string } | undefined> {
+  for (const suffix of ['materialization', 'backfill']) {
+    const name = `${fg.name}_${fg.version}_offline_fg_${suffix}`
+    try {
+      const { body } = await http.call({ method: 'GET', path: ['project', project.id, 'jobs', name], retry: true })
+      return { name, args: str(obj(obj(body)['config'])['defaultArgs']) ?? '' }
+    } catch (err) {
+      if (isHopsworksError(err, [404], [130009])) continue
+      throw err
+    }
+  }
+  return undefined
 }

@@ -7,6 +7,7 @@
  * | `HOPSWORKS_PORT`    | the port, when the host carries none (default 443 for https, 80 for http)     |
  * | `HOPSWORKS_API_KEY` | the API key (`<prefix>.<secret>`); registered as a secret, never printed      |
  * | `HOPSWORKS_PROJECT` | the project name                                                              |
+ * | `HOPSWORKS_STREAM_GROUPS` | `refuse` (default) or `materialize`: what a load into an existing stream feature group does |
  *
  * TLS certificates are verified unless `insecure: true` is given explicitly;
  * `caFile` adds a CA (PEM) for self-signed clusters.
@@ -27,6 +28,12 @@ export interface HopsworksConfig {
   readonly insecure: boolean
   /** Per-call timeout, ms (`hopsworks.timeoutSeconds`); HopsworksHttp's default (30 s) when absent. */
   readonly timeoutMs?: number
+  /**
+   * An existing stream feature group (`streamFeatureGroupDTO`): its ingestion writes only to Kafka, the offline
+   * table waits for the group's materialization job. `refuse` (default): the load stops before anything is sent;
+   * `materialize`: the load runs that job after the ingestion and waits for it.
+   */
+  readonly streamGroups: 'refuse' | 'materialize'
 }
 
 export interface HopsworksConfigOptions {
@@ -36,6 +43,8 @@ export interface HopsworksConfigOptions {
   readonly insecure?: boolean
   /** The longest wait for one call's answer, seconds (each retry gets it anew). Default 30. */
   readonly timeoutSeconds?: number
+  /** See HopsworksConfig.streamGroups; default the environment's HOPSWORKS_STREAM_GROUPS, else `refuse`. */
+  readonly streamGroups?: 'refuse' | 'materialize'
 }
 
 /** True when the environment asks for Hopsworks (an API key or a host is set). */
@@ -82,6 +91,8 @@ export function hopsworksConfigFromEnv(env: Readonly<Record<string, string | und
   }
   const timeout = options.timeoutSeconds
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw new EtlError('ETL_CONFIG', `hopsworks.timeoutSeconds must be a positive number, got ${JSON.stringify(timeout)}`)
+  const streamGroups = options.streamGroups ?? (env['HOPSWORKS_STREAM_GROUPS']?.trim() || 'refuse')
+  if (streamGroups !== 'refuse' && streamGroups !== 'materialize') throw new EtlError('ETL_CONFIG', `HOPSWORKS_STREAM_GROUPS must be refuse or materialize, got ${JSON.stringify(streamGroups)}`)
   const base = url.pathname.replace(/\/+$/, '')
   const apiPath = base.endsWith('/hopsworks-api/api') ? base : `${base}/hopsworks-api/api`
   return Object.freeze({
@@ -91,6 +102,7 @@ export function hopsworksConfigFromEnv(env: Readonly<Record<string, string | und
     project: project!,
     ...(ca !== undefined ? { ca } : {}),
     insecure: options.insecure === true,
+    streamGroups,
     ...(timeout !== undefined ? { timeoutMs: Math.round(timeout * 1000) } : {}),
   })
 }

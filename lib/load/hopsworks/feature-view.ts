@@ -76,7 +76,7 @@ export async function ensureFeatureView(http: HopsworksHttp, project: Project, f
     query: {
       featureStoreName: fs.name,
       featureStoreId: fs.id,
-      leftFeatureGroup: { id: fg.id, type: 'cachedFeaturegroupDTO', name: fg.name, version: fg.version, featurestoreId: fs.id },
+      leftFeatureGroup: { id: fg.id, type: String(fg.raw['type'] ?? 'cachedFeaturegroupDTO'), name: fg.name, version: fg.version, featurestoreId: fs.id },
       leftFeatures: plan.features.map((name) => ({ name })),
       leftFeatureGroupStartTime: null,
       leftFeatureGroupEndTime: null,

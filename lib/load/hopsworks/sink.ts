@@ -66,6 +66,22 @@ export interface HopsworksSink extends StagedSink {
   readonly target: { readonly projectId: number; readonly featureStoreId: number; readonly featureGroupId: number; readonly created: boolean; readonly dataPath: string; readonly jobName: string }
 }
 
+/**
+ * What a load into an existing stream feature group does (HopsworksConfig.streamGroups): the
+ * ingestion job's insert writes such a group only to Kafka (hopsworks-api python/hsfs/engine/
+ * spark.py: stream groups are saved as a stream), so the job ends SUCCEEDED while the offline
+ * table stays empty until the materialization job runs. Refuse, or plan that job.
+ */
+async function streamPlan(http: HopsworksHttp, project: api.Project, fg: api.FeatureGroup): Promise<{ name: string; args: string } | undefined> {
+  if (String(fg.raw['type'] ?? '') !== 'streamFeatureGroupDTO') return undefined
+  const what = `feature group ${fg.name} version ${fg.version} in project ${project.name} is a stream feature group: a load writes it through Kafka, and its offline table stays empty until the group's materialization job runs`
+  if (http.config.streamGroups !== 'materialize')
+    throw new EtlError('ETL_HOPSWORKS_SCHEMA', `${what}. Set HOPSWORKS_STREAM_GROUPS=materialize to run that job after each load, or load into another feature group version. Nothing was sent.`, { details: { featureGroup: fg.name, version: fg.version, type: 'streamFeatureGroupDTO' } })
+  const job = await api.findMaterializationJob(http, project, fg)
+  if (!job) throw new EtlError('ETL_HOPSWORKS_SCHEMA', `${what}, and it has no materialization job (${fg.name}_${fg.version}_offline_fg_materialization): nothing was sent.`, { details: { featureGroup: fg.name, version: fg.version, type: 'streamFeatureGroupDTO' } })
+  return job
+}
+
 /** Execution states that are a failure whatever the final status says (JobState.java). */
 const FAILED_STATES = new Set(['FAILED', 'KILLED', 'FRAMEWORK_FAILURE', 'APP_MASTER_START_FAILED', 'INITIALIZATION_FAILED'])
 /** Polls in a row of FINISHED with an UNDEFINED final status before the outcome is declared unknown. */
@@ -108,6 +124,7 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
   await api.assertUploadAllowed(http)
   const fg = await api.getOrCreateFeatureGroup(http, project, fs, dto)
   if (!fg.created) assertSameSchema(dto, fg.raw, `project ${project.name}`)
+  const materialization = await streamPlan(http, project, fg)
   const job = await api.createIngestionJob(http, project, fs, fg)
   const target = { projectId: project.id, featureStoreId: fs.id, featureGroupId: fg.id, created: fg.created, dataPath: job.dataPath, jobName: job.jobName }
   progress({ phase: 'ready', featureGroup: { name: fg.name, version: fg.version, id: fg.id }, created: fg.created, job: job.jobName, dataPath: job.dataPath })
@@ -180,7 +197,7 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
    * JobFinalStatus.java); FINISHED with UNDEFINED for UNDEFINED_POLLS polls in a
    * row is an error too (the outcome is unknown), not a two-hour wait.
    */
-  async function waitForJob(execution: api.Execution): Promise<api.Execution> {
+  async function waitForJob(execution: api.Execution, jobName = job.jobName, label = 'the ingestion job'): Promise<api.Execution> {
     const deadline = Date.now() + jobTimeoutMs
     let e = execution
     let finishedUndefined = 0
@@ -188,18 +205,18 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
       progress({ phase: 'job', executionId: e.id, state: e.state, finalStatus: e.finalStatus, ...(e.progress !== undefined ? { progress: e.progress } : {}) })
       if (e.finalStatus === 'SUCCEEDED') return e
       if (e.finalStatus === 'FAILED' || e.finalStatus === 'KILLED' || FAILED_STATES.has(e.state)) {
-        throw new EtlError('ETL_HOPSWORKS_JOB', `the ingestion job ${job.jobName} (execution ${e.id}) ended ${e.finalStatus} (state ${e.state}): nothing was written to feature group ${fg.name} version ${fg.version}; see the job's logs in Hopsworks${e.stderrPath ? ` (${e.stderrPath})` : ''}. The uploaded files stay in ${job.dataPath} and the job ${job.jobName} is kept.`, { details: { job: job.jobName, executionId: e.id, state: e.state, finalStatus: e.finalStatus, dataPath: job.dataPath, ...(e.stderrPath ? { stderrPath: e.stderrPath } : {}) } })
+        throw new EtlError('ETL_HOPSWORKS_JOB', `${label} ${jobName} (execution ${e.id}) ended ${e.finalStatus} (state ${e.state}): nothing was written to feature group ${fg.name} version ${fg.version}; see the job's logs in Hopsworks${e.stderrPath ? ` (${e.stderrPath})` : ''}. The uploaded files stay in ${job.dataPath} and the job ${jobName} is kept.`, { details: { job: jobName, executionId: e.id, state: e.state, finalStatus: e.finalStatus, dataPath: job.dataPath, ...(e.stderrPath ? { stderrPath: e.stderrPath } : {}) } })
       }
       finishedUndefined = e.state === 'FINISHED' ? finishedUndefined + 1 : 0
       if (finishedUndefined >= UNDEFINED_POLLS)
-        throw new EtlError('ETL_HOPSWORKS_JOB', `the ingestion job ${job.jobName} (execution ${e.id}) is FINISHED but its final status stayed UNDEFINED for ${UNDEFINED_POLLS} polls: whether it wrote feature group ${fg.name} version ${fg.version} is unknown. Look at the execution and the group in Hopsworks before loading again; the uploaded files stay in ${job.dataPath}.`, { details: { job: job.jobName, executionId: e.id, state: e.state, finalStatus: e.finalStatus, dataPath: job.dataPath, started: true } })
+        throw new EtlError('ETL_HOPSWORKS_JOB', `${label} ${jobName} (execution ${e.id}) is FINISHED but its final status stayed UNDEFINED for ${UNDEFINED_POLLS} polls: whether it wrote feature group ${fg.name} version ${fg.version} is unknown. Look at the execution and the group in Hopsworks before loading again; the uploaded files stay in ${job.dataPath}.`, { details: { job: jobName, executionId: e.id, state: e.state, finalStatus: e.finalStatus, dataPath: job.dataPath, started: true } })
       if (Date.now() + pollMs > deadline)
-        throw new EtlError('ETL_TIMEOUT', `the ingestion job ${job.jobName} (execution ${e.id}) did not finish within ${Math.round(jobTimeoutMs / 1000)} s (last state ${e.state}); it may still be running in Hopsworks`, { details: { job: job.jobName, executionId: e.id, state: e.state } })
+        throw new EtlError('ETL_TIMEOUT', `${label} ${jobName} (execution ${e.id}) did not finish within ${Math.round(jobTimeoutMs / 1000)} s (last state ${e.state}); it may still be running in Hopsworks`, { details: { job: jobName, executionId: e.id, state: e.state } })
       await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => { throw new EtlError('ETL_ABORTED', 'cancelled while waiting for the ingestion job') })
       try {
-        e = await api.getExecution(http, project, job.jobName, e.id)
+        e = await api.getExecution(http, project, jobName, e.id)
       } catch (err) {
-        throw lostTrack(err, e)
+        throw lostTrack(err, e, jobName)
       }
     }
   }
@@ -209,9 +226,9 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
    * finish (and load the data) in Hopsworks, so the error says so instead of
    * looking like a load that never happened. Same code; cancellations pass.
    */
-  function lostTrack(err: unknown, e: api.Execution): unknown {
+  function lostTrack(err: unknown, e: api.Execution, jobName = job.jobName): unknown {
     if (!(err instanceof EtlError) || err.code === 'ETL_ABORTED') return err
-    return new EtlError(err.code, `the ingestion job ${job.jobName} (execution ${e.id}) was started, but following it failed: ${err.message}. It may still finish in Hopsworks and load the data: look at the execution there before loading again`, { cause: err, details: { ...err.details, job: job.jobName, executionId: e.id, started: true } })
+    return new EtlError(err.code, `the ingestion job ${jobName} (execution ${e.id}) was started, but following it failed: ${err.message}. It may still finish in Hopsworks and load the data: look at the execution there before loading again`, { cause: err, details: { ...err.details, job: jobName, executionId: e.id, started: true } })
   }
 
   /**
@@ -247,6 +264,7 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     }
     state = 'started'
     const finished = await waitForJob(started)
+    if (materialization) await materialize(materialization)
     state = 'committed'
     // From here on the data is in the feature group: nothing may fail the load (a caller would retry and load
     // again). What goes wrong becomes a warning of the summary.
@@ -293,6 +311,26 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
       job: { name: job.jobName, executionId: finished.id, finalStatus: finished.finalStatus, state: finished.state },
       ...(featureView ? { featureView } : {}),
       ...(warnings.length ? { warnings } : {}),
+    }
+  }
+
+  /**
+   * A stream group's ingestion wrote the rows to its Kafka topic only: its
+   * materialization job writes them to the offline table. Run it and wait.
+   */
+  async function materialize(m: { name: string; args: string }): Promise<void> {
+    let e: api.Execution
+    try {
+      const previous = await api.latestExecution(http, project, m.name)
+      e = await api.startExecution(http, project, m.name, previous?.id, m.args)
+    } catch (err) {
+      throw new EtlError('ETL_HOPSWORKS_JOB', `the rows reached stream feature group ${fg.name} version ${fg.version} (its topic and online store), but its materialization job ${m.name} could not be started: ${(err as Error).message}. Run that job in Hopsworks to write them to the offline table.`, { cause: err, details: { job: m.name, loaded: 'online' } })
+    }
+    try {
+      await waitForJob(e, m.name, 'the materialization job')
+    } catch (err) {
+      if (!(err instanceof EtlError)) throw err
+      throw new EtlError(err.code, `the rows reached stream feature group ${fg.name} version ${fg.version} (its topic and online store), but writing them to the offline table failed: ${err.message}. Run the job ${m.name} again in Hopsworks.`, { cause: err, details: { ...err.details, loaded: 'online' } })
     }
   }
 

@@ -79,8 +79,15 @@ function createFeatureGroup(s: EmulatorState, p: ProjectState, fsId: number, req
     onlineEnabled: b['onlineEnabled'] === true,
     features: raw.map((f, i) => ({ ...f, primary: features[i]!.primary, partition: f['partition'] === true, onlineType: onlineType(features[i]!.type), featureGroupId: id })),
   }
-  const g: FeatureGroupState = { id, featurestoreId: fsId, name, version, timeTravelFormat: ttf, features, dto, rows: new Map(), appended: 0 }
+  const g: FeatureGroupState = { id, featurestoreId: fsId, name, version, timeTravelFormat: ttf, features, dto, rows: new Map(), appended: 0, ...(stream ? { stream, kafka: [] } : {}) }
   s.featureGroups.push(g)
+  if (stream) {
+    // A stream group comes with its offline materialization job (HW hopsworks-common/.../featurestore/app/
+    // FsJobManagerController.setupHudiDeltaStreamerJob; the client finds it as `{name}_{version}_offline_fg_materialization`,
+    // hopsworks-api python/hsfs/feature_group.py materialization_job).
+    const jobName = `${name}_${version}_offline_fg_materialization`
+    s.jobs.set(jobName, { id: s.nextId(), name: jobName, projectId: p.id, featureGroupId: id, dataPath: '', kind: 'materialization', conf: { defaultArgs: `-op offline_fg_materialization -path hdfs:///Projects/${p.name}/Resources/jobs/${jobName}/config.json` }, creationTime: now(), executions: [] })
+  }
   return ok(fgView(s, p, g), 201, { location: `/featuregroups/${id}` })
 }
 

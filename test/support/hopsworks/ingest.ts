@@ -54,8 +54,30 @@ function option(job: JobState, name: string): string | undefined {
   return o === undefined ? undefined : String(o['value'])
 }
 
-/** Ingests the job's files into the feature group. Returns the rows read; throws Error(reason) on failure. */
+/**
+ * Ingests the job's files into the feature group. Returns the rows read; throws Error(reason) on failure.
+ * A stream feature group's insert writes the rows only to its Kafka topic (hopsworks-api python/hsfs/engine/
+ * spark.py save_stream_dataframe / the python engine): the offline table is written by the group's
+ * materialization job (`materialize`).
+ */
 export function ingest(job: JobState, g: FeatureGroupState, files: readonly [string, Buffer][]): number {
+  const staged = parseFiles(job, g, files)
+  if (g.stream) g.kafka!.push(staged)
+  else applyRows(g, staged)
+  return staged.length
+}
+
+/** The materialization job: the rows waiting in the group's topic reach its offline table, in order. */
+export function materialize(g: FeatureGroupState): number {
+  let n = 0
+  for (const batch of g.kafka?.splice(0) ?? []) {
+    applyRows(g, batch)
+    n += batch.length
+  }
+  return n
+}
+
+function parseFiles(job: JobState, g: FeatureGroupState, files: readonly [string, Buffer][]): Record<string, unknown>[] {
   const format = String(job.conf['dataFormat'] ?? 'CSV').toUpperCase()
   if (format !== 'CSV') throw new Error(`the emulator only reads CSV, got ${format}`)
   if (files.length === 0) throw new Error(`Path does not exist or is empty: ${job.dataPath}`)
@@ -93,10 +115,15 @@ export function ingest(job: JobState, g: FeatureGroupState, files: readonly [str
       if (pk.some((k) => row[k] === null)) throw new Error(`a record has a null primary key (${pk.join(', ')})`)
     }
   }
+  return staged
+}
+
+function applyRows(g: FeatureGroupState, staged: readonly Record<string, unknown>[]): void {
+  const pk = g.features.filter((f) => f.primary).map((f) => f.name)
+  const upsert = g.timeTravelFormat !== 'NONE' && pk.length > 0
   for (const row of staged) {
     const key = upsert ? JSON.stringify(pk.map((k) => row[k])) : `#${g.appended++}`
     g.rows.delete(key) // an upsert moves the row to the end, as a fresh write
     g.rows.set(key, row)
   }
-  return staged.length
 }

@@ -4,7 +4,7 @@
  * section 8: states moving on at each poll, then the CSV ingested).
  */
 import { featureStoreOf, fgById, type Route } from './featurestore-routes.ts'
-import { ingest } from './ingest.ts'
+import { ingest, materialize } from './ingest.ts'
 import type { EmulatorState, ExecutionState, JobState } from './state.ts'
 import { fail, jsonBody, nonNull, ok, type Reply, type Req } from './wire.ts'
 
@@ -27,7 +27,7 @@ function stamp(d: Date): string {
 function jobView(j: JobState): unknown {
   return nonNull({
     id: j.id, name: j.name, creationTime: j.creationTime, jobType: 'PYSPARK', creator: { email: 'meb10000@example.com' },
-    config: { type: 'sparkJobConfiguration', appName: j.name, defaultArgs: `-op insert_fg -path /Projects/${j.dataPath.split('/')[2]}/Resources/insert_fg_config` },
+    config: { type: 'sparkJobConfiguration', appName: j.name, defaultArgs: j.kind === 'materialization' ? String(j.conf['defaultArgs']) : `-op insert_fg -path /Projects/${j.dataPath.split('/')[2]}/Resources/insert_fg_config` },
     href: `/jobs/${j.name}`,
   })
 }
@@ -79,7 +79,7 @@ function advance(s: EmulatorState, j: JobState, e: ExecutionState, behaviour: Jo
     e.progress = Math.min(0.9, e.polls / behaviour.steps)
     return
   }
-  if (e.planned) {
+  if (e.planned && e.planned.finalStatus !== 'SUCCEEDED') {
     e.state = e.planned.state
     e.finalStatus = e.planned.finalStatus
     e.error = `fault injected: ${e.planned.state}/${e.planned.finalStatus}`
@@ -88,9 +88,13 @@ function advance(s: EmulatorState, j: JobState, e: ExecutionState, behaviour: Jo
   const g = s.featureGroups.find((x) => x.id === j.featureGroupId)
   try {
     if (!g) throw new Error('the feature group was deleted')
-    const files = s.filesIn(e.dataPath ?? j.dataPath)
-    ingest(j, g, files)
-    e.filesRead = files.length
+    if (j.kind === 'materialization') {
+      materialize(g)
+    } else {
+      const files = s.filesIn(e.dataPath ?? j.dataPath)
+      ingest(j, g, files)
+      e.filesRead = files.length
+    }
     e.state = 'FINISHED'
     e.finalStatus = 'SUCCEEDED'
     e.progress = 1

@@ -19,9 +19,12 @@ export interface FeatureGroupState {
   readonly features: readonly Feature[]
   /** The stored DTO (what GET returns). */
   readonly dto: Record<string, unknown>
-  /** Rows by primary key (HUDI upserts) or in arrival order (NONE appends). */
+  /** Rows by primary key (HUDI upserts) or in arrival order (NONE appends): the offline table. */
   readonly rows: Map<string, Record<string, unknown>>
   appended: number
+  /** A stream feature group: rows written to its Kafka topic, not yet in the offline table (until materialized). */
+  readonly stream?: boolean
+  readonly kafka?: Record<string, unknown>[][]
 }
 
 export interface ExecutionState {
@@ -48,6 +51,8 @@ export interface JobState {
   readonly featureGroupId: number
   readonly dataPath: string
   readonly conf: Record<string, unknown>
+  /** 'materialization': the offline materialization job of a stream group (moves its Kafka rows to the offline table). */
+  readonly kind?: 'ingestion' | 'materialization'
   readonly creationTime: string
   readonly executions: ExecutionState[]
 }
