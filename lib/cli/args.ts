@@ -43,6 +43,8 @@ export const flags = {
   notify: { type: 'string', arg: 'failure|always', help: 'when webhooks fire (default failure)' },
   cron: { type: 'string', arg: 'EXPR', help: 'cron expression (5 fields, or 6 with seconds)' },
   tz: { type: 'string', arg: 'ZONE', help: 'time zone of the cron expression: UTC (default), local, or an IANA name such as Europe/Oslo' },
+  'keep-runs': { type: 'string', arg: 'N', help: 'run records (and docs pages) the data folder keeps, newest first (default 500)' },
+  'keep-days': { type: 'string', arg: 'D', help: 'remove run records older than D days; 0: any age (default 90)' },
   test: { type: 'string', arg: 'URL', help: 'send a sample notification (signed with ETL_WEBHOOK_SECRET) to URL' },
   'max-failures': { type: 'string', arg: 'N', help: 'stop the schedule (non-zero exit) after N failed runs in a row (default: never)' },
   config: { type: 'string', arg: 'FILE', help: 'config file (default ./etl.config.json if present)' },
@@ -154,6 +156,10 @@ export function configFromFlags(v: FlagValues): Partial<EtlConfig> {
     lockTimeout: num('lock-timeout', v['lock-timeout']),
     notifications: v.webhook?.map((url) => ({ url, onFailure: true, onCompletion: notifyAlways })),
     cron: v.cron,
+    timezone: v.tz,
+    retention: v['keep-runs'] !== undefined || v['keep-days'] !== undefined
+      ? { ...(v['keep-runs'] !== undefined ? { keepRuns: int('keep-runs', v['keep-runs'], 1, 100000) } : {}), ...(v['keep-days'] !== undefined ? { keepDays: num('keep-days', v['keep-days']) } : {}) }
+      : undefined,
     log: oneOf('log', v.log, ['text', 'json'] as const),
     quiet: v.quiet,
     json: v.json,

@@ -4,7 +4,8 @@
  * progress, the run record on stdout with --json, and the exit code.
  */
 import type { EtlConfig } from '../config/config.ts'
-import { writeDocs } from '../docs/index.ts'
+import { INDEX_LIMIT, writeDocs } from '../docs/index.ts'
+import { applyRetention, retentionPolicy, type RetentionResult } from '../flow/retention.ts'
 import { asEtlError, EtlError, registerSecret } from '../errors.ts'
 import type { Flow, RunRecord, WebhookTarget } from '../flow/index.ts'
 import { openDatabase } from '../pipelines/database.ts'
@@ -34,6 +35,28 @@ export interface RunFlowOptions<R> {
   readonly after?: (record: RunRecord, log: Logger) => Promise<void>
   /** The stage CSV to read (etl validate/transform/load --input). */
   readonly input?: string
+}
+
+/**
+ * After a run: retention first (records past keepRuns/keepDays, expired cache entries), then the run's docs page
+ * and its row in the index, the removed runs' pages and rows dropped; no other record is read. Never throws: a
+ * problem is a warning (the run is over).
+ */
+export async function keepHistory(dataDir: string, record: RunRecord, retention: EtlConfig['retention'], log: Pick<Logger, 'info' | 'warn'>): Promise<RetentionResult> {
+  let removed: RetentionResult = { runs: [], cacheEntries: 0 }
+  let limit = INDEX_LIMIT
+  try {
+    const policy = retentionPolicy(retention, 'retention')
+    limit = Math.min(policy.keepRuns, INDEX_LIMIT)
+    removed = await applyRetention(dataDir, policy, { keep: record.id })
+    if (removed.runs.length || removed.cacheEntries) {
+      log.info(`retention: removed ${removed.runs.length} run(s) past ${policy.keepRuns} runs / ${policy.keepDays || 'any'} days and ${removed.cacheEntries} expired cache entr${removed.cacheEntries === 1 ? 'y' : 'ies'}`)
+    }
+  } catch (err) {
+    log.warn(`could not apply the retention: ${asEtlError(err).message}`)
+  }
+  await writeDocs(dataDir, record, { removed: removed.runs, limit }).catch((err: unknown) => log.warn(`could not write the data docs: ${asEtlError(err).message}`))
+  return removed
 }
 
 /** How a command's run ended: its exit code, and the run's id, state and error code when it was recorded. */
@@ -72,8 +95,7 @@ export async function runFlowResult<R>(ctx: CommandContext, config: Readonly<Etl
       },
     )
     log.done()
-    // Every run gets its data docs page (data/docs/runs/<id>.html) and the index is rebuilt.
-    await writeDocs(settings.dataDir, outcome.record).catch((err: unknown) => log.warn(`could not write the data docs: ${asEtlError(err).message}`))
+    await keepHistory(settings.dataDir, outcome.record, config.retention, log)
     await options.after?.(outcome.record, log).catch((err: unknown) => log.warn(`could not finish the run's extras: ${asEtlError(err).message}`))
     if (config.json) ctx.stdout.write(JSON.stringify(outcome.record, null, 2) + '\n')
     if (outcome.state === 'Completed') {

@@ -6,7 +6,7 @@ function ucs2length(s) { let n = 0; for (const _ of s) n++; return n }
 
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$id":"https://prostate-etl/etl.config.schema.json","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string"},"table":{"type":"string","minLength":1},"query":{"type":"string","minLength":1},"queryValues":{"type":"array"},"suite":{"type":"string","minLength":1},"metaSuite":{"type":"string","minLength":1},"dataDir":{"type":"string","minLength":1},"input":{"type":"string","minLength":1},"sink":{"enum":["local","hopsworks"]},"onInvalid":{"enum":["abort","warn"]},"invalidRows":{"enum":["keep","quarantine"]},"id":{"enum":["nanoid","sequential","derived"]},"key":{"type":"array","items":{"type":"string","minLength":1},"minItems":1},"datetime":{"enum":["run","row"]},"write":{"enum":["merge","append","replace"]},"incremental":{"type":"string","minLength":1},"fullRefresh":{"type":"boolean"},"since":{"type":"string","minLength":1},"until":{"type":"string","minLength":1},"idColumn":{"type":"string","minLength":1},"datetimeColumn":{"type":"string","minLength":1},"missing":{"type":"object","additionalProperties":false,"properties":{"default":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]},"columns":{"type":"object","additionalProperties":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]}}}},"batchSize":{"type":"integer","minimum":1,"maximum":100000},"retries":{"type":"integer","minimum":0,"maximum":100},"retryDelay":{"type":"number","minimum":0},"timeout":{"type":"number","exclusiveMinimum":0},"lockTimeout":{"type":"number","minimum":0},"notifications":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://"},"onCompletion":{"type":"boolean"},"onFailure":{"type":"boolean"}}}},"featureGroup":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"description":{"type":"string","maxLength":256},"onlineEnabled":{"type":"boolean"}}},"featureView":{"oneOf":[{"type":"boolean"},{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"features":{"type":"array","items":{"type":"string"}}}}]},"hopsworks":{"type":"object","additionalProperties":false,"properties":{"caFile":{"type":"string"},"insecure":{"type":"boolean"},"pollIntervalSeconds":{"type":"number","exclusiveMinimum":0},"timeoutSeconds":{"type":"number","exclusiveMinimum":0},"partRows":{"type":"integer","minimum":1},"partBytes":{"type":"integer","minimum":1024}}},"cron":{"type":"string"},"log":{"enum":["text","json"]},"quiet":{"type":"boolean"},"json":{"type":"boolean"}}};
+const schema11 = {"$id":"https://prostate-etl/etl.config.schema.json","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string"},"table":{"type":"string","minLength":1},"query":{"type":"string","minLength":1},"queryValues":{"type":"array"},"suite":{"type":"string","minLength":1},"metaSuite":{"type":"string","minLength":1},"dataDir":{"type":"string","minLength":1},"input":{"type":"string","minLength":1},"sink":{"enum":["local","hopsworks"]},"onInvalid":{"enum":["abort","warn"]},"invalidRows":{"enum":["keep","quarantine"]},"id":{"enum":["nanoid","sequential","derived"]},"key":{"type":"array","items":{"type":"string","minLength":1},"minItems":1},"datetime":{"enum":["run","row"]},"write":{"enum":["merge","append","replace"]},"incremental":{"type":"string","minLength":1},"fullRefresh":{"type":"boolean"},"since":{"type":"string","minLength":1},"until":{"type":"string","minLength":1},"idColumn":{"type":"string","minLength":1},"datetimeColumn":{"type":"string","minLength":1},"missing":{"type":"object","additionalProperties":false,"properties":{"default":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]},"columns":{"type":"object","additionalProperties":{"oneOf":[{"enum":["keep","drop"]},{"type":"object","properties":{"fill":{}},"required":["fill"],"additionalProperties":false}]}}}},"batchSize":{"type":"integer","minimum":1,"maximum":100000},"retries":{"type":"integer","minimum":0,"maximum":100},"retryDelay":{"type":"number","minimum":0},"timeout":{"type":"number","exclusiveMinimum":0},"lockTimeout":{"type":"number","minimum":0},"notifications":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://"},"onCompletion":{"type":"boolean"},"onFailure":{"type":"boolean"}}}},"featureGroup":{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"description":{"type":"string","maxLength":256},"onlineEnabled":{"type":"boolean"}}},"featureView":{"oneOf":[{"type":"boolean"},{"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,62}$"},"version":{"type":"integer","minimum":1},"features":{"type":"array","items":{"type":"string"}}}}]},"hopsworks":{"type":"object","additionalProperties":false,"properties":{"caFile":{"type":"string"},"insecure":{"type":"boolean"},"pollIntervalSeconds":{"type":"number","exclusiveMinimum":0},"timeoutSeconds":{"type":"number","exclusiveMinimum":0},"partRows":{"type":"integer","minimum":1},"partBytes":{"type":"integer","minimum":1024}}},"cron":{"type":"string"},"timezone":{"type":"string","minLength":1},"retention":{"type":"object","additionalProperties":false,"properties":{"keepRuns":{"type":"integer","minimum":1,"maximum":100000},"keepDays":{"type":"number","minimum":0}}},"log":{"enum":["text","json"]},"quiet":{"type":"boolean"},"json":{"type":"boolean"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ucs2length;
 const pattern0 = new RegExp("^https?://", "u");
@@ -1370,10 +1370,11 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data54 = data.log;
-if(!((data54 === "text") || (data54 === "json"))){
-const err101 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.enum},message:"must be equal to one of the allowed values"};
+if(data.timezone !== undefined){
+let data54 = data.timezone;
+if(typeof data54 === "string"){
+if(func3(data54) < 1){
+const err101 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1383,9 +1384,8 @@ vErrors.push(err101);
 errors++;
 }
 }
-if(data.quiet !== undefined){
-if(typeof data.quiet !== "boolean"){
-const err102 = {instancePath:instancePath+"/quiet",schemaPath:"#/properties/quiet/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err102 = {instancePath:instancePath+"/timezone",schemaPath:"#/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1395,9 +1395,12 @@ vErrors.push(err102);
 errors++;
 }
 }
-if(data.json !== undefined){
-if(typeof data.json !== "boolean"){
-const err103 = {instancePath:instancePath+"/json",schemaPath:"#/properties/json/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.retention !== undefined){
+let data55 = data.retention;
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+for(const key9 in data55){
+if(!((key9 === "keepRuns") || (key9 === "keepDays"))){
+const err103 = {instancePath:instancePath+"/retention",schemaPath:"#/properties/retention/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1407,14 +1410,123 @@ vErrors.push(err103);
 errors++;
 }
 }
-}
-else {
-const err104 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data55.keepRuns !== undefined){
+let data56 = data55.keepRuns;
+if(!((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56)))){
+const err104 = {instancePath:instancePath+"/retention/keepRuns",schemaPath:"#/properties/retention/properties/keepRuns/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err104];
 }
 else {
 vErrors.push(err104);
+}
+errors++;
+}
+if(typeof data56 == "number"){
+if(data56 > 100000 || isNaN(data56)){
+const err105 = {instancePath:instancePath+"/retention/keepRuns",schemaPath:"#/properties/retention/properties/keepRuns/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+if(data56 < 1 || isNaN(data56)){
+const err106 = {instancePath:instancePath+"/retention/keepRuns",schemaPath:"#/properties/retention/properties/keepRuns/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+}
+}
+if(data55.keepDays !== undefined){
+let data57 = data55.keepDays;
+if(typeof data57 == "number"){
+if(data57 < 0 || isNaN(data57)){
+const err107 = {instancePath:instancePath+"/retention/keepDays",schemaPath:"#/properties/retention/properties/keepDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+else {
+const err108 = {instancePath:instancePath+"/retention/keepDays",schemaPath:"#/properties/retention/properties/keepDays/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+}
+else {
+const err109 = {instancePath:instancePath+"/retention",schemaPath:"#/properties/retention/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+if(data.log !== undefined){
+let data58 = data.log;
+if(!((data58 === "text") || (data58 === "json"))){
+const err110 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+if(data.quiet !== undefined){
+if(typeof data.quiet !== "boolean"){
+const err111 = {instancePath:instancePath+"/quiet",schemaPath:"#/properties/quiet/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+if(data.json !== undefined){
+if(typeof data.json !== "boolean"){
+const err112 = {instancePath:instancePath+"/json",schemaPath:"#/properties/json/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+}
+else {
+const err113 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
 }
 errors++;
 }

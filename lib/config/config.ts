@@ -52,6 +52,10 @@ export interface EtlConfig {
   readonly featureView?: boolean | { readonly name?: string; readonly version?: number; readonly features?: readonly string[] }
   readonly hopsworks?: { readonly caFile?: string; readonly insecure?: boolean; readonly pollIntervalSeconds?: number; readonly timeoutSeconds?: number; readonly partRows?: number; readonly partBytes?: number }
   readonly cron?: string
+  /** Time zone of `cron` (`etl schedule`): UTC (default), local or an IANA name. */
+  readonly timezone?: string
+  /** What the data folder keeps of its history (defaults: 500 runs, 90 days). */
+  readonly retention?: { readonly keepRuns?: number; readonly keepDays?: number }
   readonly log?: 'text' | 'json'
   readonly quiet?: boolean
   readonly json?: boolean
@@ -139,6 +143,7 @@ export function mergeConfig(file: Readonly<EtlConfig>, flags: Partial<EtlConfig>
   if (flags.table !== undefined && flags.query !== undefined) throw new EtlError('ETL_USAGE', 'give either --table or --query, not both')
   const merged: Record<string, unknown> = { ...file }
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v
+  if (flags.retention && file.retention) merged['retention'] = { ...file.retention, ...flags.retention }
   if (flags.query !== undefined) delete merged['table']
   if (flags.table !== undefined) delete merged['query']
   return parseConfig(merged, 'configuration (etl.config.json and flags)')

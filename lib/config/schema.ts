@@ -98,6 +98,15 @@ export const configSchema = {
       },
     },
     cron: { type: 'string' },
+    timezone: { type: 'string', minLength: 1 },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        keepRuns: { type: 'integer', minimum: 1, maximum: 100000 },
+        keepDays: { type: 'number', minimum: 0 },
+      },
+    },
     log: { enum: ['text', 'json'] },
     quiet: { type: 'boolean' },
     json: { type: 'boolean' },

@@ -5,7 +5,7 @@
  */
 import type { RunRecord } from '../flow/run-record.ts'
 import { count, duration, percent, timestamp } from './format.ts'
-import { html, type SafeHtml } from './html.ts'
+import { html, raw, type SafeHtml } from './html.ts'
 import { page } from './layout.ts'
 import { readSummary } from './read.ts'
 import { stageCounts } from './stages.ts'
@@ -51,17 +51,39 @@ function row(record: RunRecord): SafeHtml {
 </tr>`
 }
 
+/** One run's row of the index, rendered (HTML-escaped) once. */
+export interface IndexEntry {
+  readonly id: string
+  readonly start: string
+  readonly state: string
+  /** The `<tr>` of the run: our own rendering, every value from the record escaped. */
+  readonly row: string
+}
+
+export function indexEntry(record: RunRecord): IndexEntry {
+  return { id: record.id, start: record.start ?? '', state: record.state, row: row(record).value }
+}
+
+/** Newest first, as newestFirst orders records. */
+export function newestEntriesFirst(entries: readonly IndexEntry[]): IndexEntry[] {
+  return [...entries].sort((a, b) => b.start.localeCompare(a.start) || b.id.localeCompare(a.id))
+}
+
 /**
  * The index page of the data docs: a complete, self-contained document
  * listing `records` newest first (whatever order they come in), each linking
  * to `runs/<id>.html`. Every value from the records is HTML-escaped. Pure.
  */
 export function renderIndex(records: readonly RunRecord[]): string {
-  const runs = newestFirst(records)
+  return renderIndexEntries(newestFirst(records).map(indexEntry))
+}
+
+/** The index page from rendered rows, in the order given (newest first). `truncated`: older runs exist but are not listed. Pure. */
+export function renderIndexEntries(runs: readonly IndexEntry[], truncated = false): string {
   const failed = runs.filter((r) => r.state !== 'Completed' && r.state !== 'Running').length
   const body = html`<header>
 <h1>Runs</h1>
-<p class="sub">${count(runs.length)} run${runs.length === 1 ? '' : 's'}${runs.length ? html`, ${count(failed)} not completed; newest first` : ''}. Each links to its report.</p>
+<p class="sub">${count(runs.length)} run${runs.length === 1 ? '' : 's'}${runs.length ? html`, ${count(failed)} not completed; newest first` : ''}. Each links to its report.${truncated ? html` The newest ${count(runs.length)} are listed; <code>etl runs</code> lists all.` : ''}</p>
 </header>
 <section aria-labelledby="runs-h">
 <h2 id="runs-h" class="sr-only">All runs</h2>
@@ -69,7 +91,7 @@ ${runs.length === 0 ? html`<p>No run has been recorded yet.</p>` : html`<div cla
 <caption>Runs, newest first</caption>
 <thead><tr><th scope="col">Run <span class="muted">and flow</span></th><th scope="col">State <span class="muted">and error</span></th><th scope="col" class="num">Started</th><th scope="col" class="num">Duration</th><th scope="col" class="num">Rows (extracted → loaded)</th><th scope="col">Validation</th><th scope="col">Meta-validation</th></tr></thead>
 <tbody>
-${runs.map(row)}
+${runs.map((r) => raw(r.row))}
 </tbody>
 </table></div>`}
 </section>`

@@ -13,6 +13,6 @@
  * write.ts (files, browser).
  */
 export { renderRunPage } from './run-page.ts'
-export { newestFirst, renderIndex } from './index-page.ts'
-export { buildDocs, docsDir, openInBrowser, writeDocs, type DocsPaths } from './write.ts'
+export { indexEntry, newestFirst, renderIndex, renderIndexEntries, type IndexEntry } from './index-page.ts'
+export { buildDocs, docsDir, INDEX_LIMIT, openInBrowser, writeDocs, type DocsPaths, type WriteDocsOptions } from './write.ts'
 export { escapeHtml } from './html.ts'

@@ -2,20 +2,30 @@
  * Writing the data docs under the data folder:
  *
  *     <dataDir>/runs/<id>.json  ──renderRunPage──>  <dataDir>/docs/runs/<id>.html
- *     every record (slimmed)    ──renderIndex────>  <dataDir>/docs/index.html
+ *     the run's row (indexEntry) ──> <dataDir>/docs/index.json (the newest rows) ──> <dataDir>/docs/index.html
+ *
+ * After a run (`writeDocs(dataDir, record)`) the index is updated, not
+ * rebuilt: its row is added to the kept rows of `index.json`, the rows of
+ * runs that retention removed (and beyond `limit`, the oldest) are dropped,
+ * and the page is made from those rows. No other record is read, so a run
+ * costs the same with 10 or 10,000 records behind it. Without a readable
+ * `index.json` (first run, damaged file) the rows are made from every record
+ * once. `etl docs` (`buildDocs`) rebuilds every page and the index from the
+ * records.
  *
  * Each file is written atomically (temporary name, then rename), so a reader
- * never sees half a page. Records are read one at a time and only what the
- * index needs is kept, so thousands of runs need little memory.
+ * never sees half a page. Two runs ending at the same moment in one data
+ * folder can each miss the other's row (the last write wins); `etl docs`
+ * puts it back.
  */
 import { spawn } from 'node:child_process'
-import { mkdir, readdir } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../csv/stage-file.ts'
 import { EtlError, invalidOption } from '../errors.ts'
 import type { RunRecord } from '../flow/run-record.ts'
 import { readRun, runsDir } from '../flow/run-store.ts'
-import { renderIndex } from './index-page.ts'
+import { indexEntry, newestEntriesFirst, renderIndexEntries, type IndexEntry } from './index-page.ts'
 import { isObject } from './read.ts'
 import { renderRunPage } from './run-page.ts'
 
@@ -58,17 +68,69 @@ async function writePage(dir: string, record: RunRecord): Promise<string> {
   return path
 }
 
+/** Rows kept in the index (its page stays small whatever `keepRuns` is). */
+export const INDEX_LIMIT = 1000
+
+export interface WriteDocsOptions {
+  /** Ids of runs removed (retention): their pages are deleted and their rows dropped. */
+  readonly removed?: readonly string[]
+  /** Rows kept in the index. Default INDEX_LIMIT. */
+  readonly limit?: number
+}
+
+function indexJsonPath(dataDir: string): string {
+  return join(docsDir(dataDir), 'index.json')
+}
+
+/** The kept rows, or undefined when the file is missing or not what we write. */
+async function readIndexEntries(dataDir: string): Promise<IndexEntry[] | undefined> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(await readFile(indexJsonPath(dataDir), 'utf8'))
+  } catch {
+    return undefined
+  }
+  if (!isObject(parsed) || parsed['version'] !== 1 || !Array.isArray(parsed['entries'])) return undefined
+  const entries = parsed['entries'] as unknown[]
+  const ok = entries.every((e) => isObject(e) && typeof e['id'] === 'string' && idPattern.test(e['id']) && typeof e['start'] === 'string' && typeof e['state'] === 'string' && typeof e['row'] === 'string')
+  return ok ? (entries as IndexEntry[]) : undefined
+}
+
+/** Every record's row, reading the records one at a time (the first run, or a rebuild). */
+async function entriesFromRecords(dataDir: string, pagesDir: string | undefined, skip: string | undefined, pages: string[]): Promise<IndexEntry[]> {
+  const entries: IndexEntry[] = []
+  for (const id of await recordIds(dataDir)) {
+    if (id === skip) continue
+    const stored = await readRun(dataDir, id)
+    if (!stored || stored.id !== id) continue
+    if (pagesDir) pages.push(await writePage(pagesDir, stored))
+    entries.push(indexEntry(slim(stored)))
+  }
+  return entries
+}
+
+async function writeIndex(dataDir: string, entries: readonly IndexEntry[], limit: number): Promise<string> {
+  const sorted = newestEntriesFirst(entries)
+  const kept = sorted.slice(0, limit)
+  await writeFileAtomic(indexJsonPath(dataDir), JSON.stringify({ version: 1, entries: kept }) + '\n')
+  const index = join(docsDir(dataDir), 'index.html')
+  await writeFileAtomic(index, renderIndexEntries(kept, sorted.length > kept.length))
+  return index
+}
+
 /**
- * Writes the page of `record` (or, without one, of every recorded run) and
- * rewrites the index from every run record of `dataDir` (plus `record`, which
- * wins over its stored version). Resolves the paths written.
+ * Writes the page of `record` and updates the index with its row (see the
+ * header); without a record, rebuilds every page and the index from the run
+ * records. Resolves the paths written.
  *
  * Throws ETL_INVALID_OPTION when `record.id` is not a run id (letters, digits,
  * `-` and `_`: it becomes a file name), ETL_DATA_DIR when the folder cannot be
  * read or written.
  */
-export async function writeDocs(dataDir: string, record?: RunRecord): Promise<DocsPaths> {
+export async function writeDocs(dataDir: string, record?: RunRecord, options: WriteDocsOptions = {}): Promise<DocsPaths> {
   if (record && !idPattern.test(String(record.id))) throw invalidOption('record.id', 'a run id (letters, digits, - and _)', record.id)
+  const limit = options.limit ?? INDEX_LIMIT
+  if (!Number.isInteger(limit) || limit < 1) throw invalidOption('docs.limit', 'an integer >= 1', limit)
   const dir = join(docsDir(dataDir), 'runs')
   try {
     await mkdir(dir, { recursive: true })
@@ -76,21 +138,14 @@ export async function writeDocs(dataDir: string, record?: RunRecord): Promise<Do
     throw new EtlError('ETL_DATA_DIR', `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
   }
   const pages: string[] = []
-  const entries: RunRecord[] = []
-  for (const id of await recordIds(dataDir)) {
-    if (record && id === record.id) continue
-    const stored = await readRun(dataDir, id)
-    if (!stored || stored.id !== id) continue
-    if (!record) pages.push(await writePage(dir, stored))
-    entries.push(slim(stored))
-  }
-  if (record) {
-    pages.push(await writePage(dir, record))
-    entries.push(slim(record))
-  }
-  const index = join(docsDir(dataDir), 'index.html')
-  await writeFileAtomic(index, renderIndex(entries))
-  return { index, pages }
+  const removed = new Set(options.removed ?? [])
+  for (const id of removed) if (idPattern.test(id)) await rm(join(dir, `${id}.html`), { force: true }).catch(() => {})
+  if (!record) return { index: await writeIndex(dataDir, await entriesFromRecords(dataDir, dir, undefined, pages), limit), pages }
+  pages.push(await writePage(dir, record))
+  const kept = (await readIndexEntries(dataDir)) ?? (await entriesFromRecords(dataDir, undefined, record.id, pages))
+  const entries = kept.filter((e) => e.id !== record.id && !removed.has(e.id))
+  entries.push(indexEntry(slim(record)))
+  return { index: await writeIndex(dataDir, entries, limit), pages }
 }
 
 /** Rebuilds every run page and the index from the run records (`etl docs`). Same errors as writeDocs. */

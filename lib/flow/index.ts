@@ -50,6 +50,7 @@ export type {
   AttemptRecord, DeliveryRecord, ErrorRecord, HookRecord, RunRecord, RunState, TaskRunRecord, TaskState, WebhookEvent,
 } from './run-record.ts'
 export { listRuns, newRunId, readRun, runsDir, type ListRunsOptions } from './run-store.ts'
+export { applyRetention, RETENTION_DEFAULTS, retentionPolicy, runIdTime, type RetentionPolicy, type RetentionResult } from './retention.ts'
 export { isTimeZone, parseCron, type Cron, type CronOptions } from './cron.ts'
 export { schedule, type ScheduledRun, type ScheduleEvent, type ScheduleOptions, type ScheduleSummary, type Tick } from './schedule.ts'
 export { createLogger, silentLogger, type FlowLogger, type Logger, type LoggerOptions, type LogLevel } from './log.ts'

@@ -41,7 +41,7 @@ export const scheduleCommand: Command = {
   async run(ctx, values, positionals) {
     if (positionals.length) throw new EtlError('ETL_USAGE', `unexpected argument: ${positionals[0]}`)
     const config = commandConfig(ctx, values)
-    const cron = scheduleCron(config.cron, values.tz)
+    const cron = scheduleCron(config.cron, config.timezone)
     const maxFailures = values['max-failures'] === undefined ? undefined : Number(values['max-failures'])
     if (maxFailures !== undefined && (!Number.isInteger(maxFailures) || maxFailures < 1)) throw invalidOption('--max-failures', 'an integer >= 1', values['max-failures'])
     const log = makeLogger(ctx, config)
