@@ -7,6 +7,7 @@ import { commandConfig } from '../context.ts'
 import { runFlowResult, type CommandRunResult } from '../run-flow.ts'
 import type { CommandContext } from '../context.ts'
 import type { FlagValues } from '../args.ts'
+import { loadScale } from '../optional.ts'
 import { incremental, load, noPositionals, output, reportLoad, source, transform } from './pipelines.ts'
 
 export const runCommand: Command = {
@@ -44,6 +45,6 @@ async function runFlow(env: NodeJS.ProcessEnv, partitions: string | undefined, p
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw invalidOption('--partitions', 'an integer from 1 to 1000', partitions)
   const source = databaseFromEnv(env)
   if (!source) throw new EtlError('ETL_CONFIG', '--partitions needs a database that workers can reach: set DATABASE_URL or the PG* variables (the embedded PostgreSQL is private to one process)')
-  const { partitionedRunFlow, queueSettings } = await import('../../scale/index.ts')
+  const { partitionedRunFlow, queueSettings } = await loadScale('etl run --partitions')
   return partitionedRunFlow({ partitions: n, partitionKey, queue: queueSettings(env, source) })
 }

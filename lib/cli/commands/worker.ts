@@ -2,6 +2,7 @@ import { EtlError, invalidOption } from '../../errors.ts'
 import { databaseFromEnv } from '../../extract/connect.ts'
 import type { Command } from '../commands.ts'
 import { makeLogger } from '../context.ts'
+import { loadScale } from '../optional.ts'
 import { noPositionals } from './pipelines.ts'
 
 export const workerCommand: Command = {
@@ -19,7 +20,7 @@ export const workerCommand: Command = {
     const log = makeLogger(ctx, { log: values.log === 'json' ? 'json' : 'text', quiet: values.quiet })
     const db = databaseFromEnv(ctx.env)
     if (!db) throw new EtlError('ETL_CONFIG', 'etl worker needs the source database: set DATABASE_URL or the PG* variables (the same database as the coordinator)')
-    const { openQueue, queueSettings, serveWorker } = await import('../../scale/index.ts')
+    const { openQueue, queueSettings, serveWorker } = await loadScale('etl worker')
     const queue = await openQueue(queueSettings(ctx.env, db), { onError: (err) => log.warn(`queue: ${err.message}`) })
     const summary = await serveWorker({ queue, db, concurrency, log, signal: ctx.signal })
     log.info(`worker stopped: ${summary.completed} partition(s) done, ${summary.failed} failed`)
