@@ -38,7 +38,7 @@ export const flags = {
   'retry-delay': { type: 'string', arg: 'SECONDS', help: 'first retry delay, doubled each time, with jitter (default 1)' },
   timeout: { type: 'string', arg: 'SECONDS', help: 'time limit of the whole run' },
   repair: { type: 'boolean', help: 'etl store verify: remove leftovers, rebuild what can be rebuilt, say what is lost' },
-  'lock-timeout': { type: 'string', arg: 'SECONDS', help: 'wait for another load of the same local feature group (default 60), then ETL_LOCKED' },
+  'lock-timeout': { type: 'string', arg: 'SECONDS', help: 'wait for another run in the same data folder, or load of the same local feature group (default 60), then ETL_LOCKED' },
   webhook: { type: 'string', multiple: true, arg: 'URL', help: 'POST a JSON notification on failure (repeatable)' },
   notify: { type: 'string', arg: 'failure|always', help: 'when webhooks fire (default failure)' },
   cron: { type: 'string', arg: 'EXPR', help: 'cron expression (5 fields, or 6 with seconds)' },

@@ -13,7 +13,7 @@ import type { PipelineInput } from '../pipelines/flows.ts'
 import { resolveSettings } from '../pipelines/settings.ts'
 import type { CommandContext, Logger } from './context.ts'
 import { makeLogger, signalExitCode } from './context.ts'
-import { ensureDataDir } from './data-dir.ts'
+import { ensureDataDir, lockDataDir } from './data-dir.ts'
 
 export type PipelineFlow<R> = Flow<PipelineInput, R>
 
@@ -80,9 +80,11 @@ export async function runFlowResult<R>(ctx: CommandContext, config: Readonly<Etl
   const settings = resolveSettings(config, ctx.env, ctx.cwd)
   await ensureDataDir(settings.dataDir)
   const db = options.needsDatabase ? await openDatabase(ctx.env, (l) => log.info(l)) : undefined
-  const signals = [ctx.signal]
-  if (settings.timeout) signals.push(AbortSignal.timeout(settings.timeout * 1000))
-  const signal = AbortSignal.any(signals)
+  // The time limit aborts with ETL_TIMEOUT as its reason, so the run is recorded as timed out, not cancelled.
+  const limit = new AbortController()
+  const timer = settings.timeout ? setTimeout(() => limit.abort(new EtlError('ETL_TIMEOUT', `the run took longer than --timeout ${settings.timeout}s and was stopped; nothing was committed`)), settings.timeout * 1000) : undefined
+  timer?.unref()
+  const signal = AbortSignal.any([ctx.signal, limit.signal])
   try {
     const outcome = await f.run(
       { settings, db: db?.config, log, ...(options.input ? { input: options.input } : {}) },
@@ -91,6 +93,7 @@ export async function runFlowResult<R>(ctx: CommandContext, config: Readonly<Etl
         signal,
         webhooks: webhookTargets(config, ctx.env),
         log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+        lock: (runId, s) => lockDataDir(settings.dataDir, runId, { timeoutMs: settings.lockTimeout * 1000, signal: s, info: (m) => log.info(m) }),
         parameters: { source: 'table' in settings.source ? settings.source.table : 'query', sink: settings.sink, onInvalid: settings.onInvalid, id: settings.transform.id },
       },
     )
@@ -104,14 +107,13 @@ export async function runFlowResult<R>(ctx: CommandContext, config: Readonly<Etl
       return { exitCode: 0, id: outcome.id, state: outcome.state, record: outcome.record }
     }
     let err = asEtlError(outcome.error)
-    if (outcome.state === 'Cancelled' && !ctx.signal.aborted && settings.timeout)
-      err = new EtlError('ETL_TIMEOUT', `the run took longer than --timeout ${settings.timeout}s and was stopped; nothing was committed`)
-    else if (outcome.state === 'Cancelled') err = new EtlError('ETL_CANCELLED', 'the run was stopped by a signal; nothing was committed')
+    if (outcome.state === 'Cancelled') err = new EtlError('ETL_CANCELLED', 'the run was stopped by a signal; nothing was committed')
     log.error(`${err.code}: ${err.message}`, { code: err.code, runId: outcome.id })
     log.error(`run ${outcome.id} ${outcome.state.toLowerCase()}; record: ${settings.dataDir}/runs/${outcome.id}.json`)
     const exitCode = (err.code === 'ETL_CANCELLED' && signalExitCode(ctx.signal)) || err.exitCode
     return { exitCode, id: outcome.id, state: outcome.state, code: err.code, message: err.message, record: outcome.record }
   } finally {
+    clearTimeout(timer)
     await db?.close()
   }
 }

@@ -49,6 +49,7 @@ export function explainState(state: RunState | string): string {
     case 'Cancelled': return 'The run was cancelled before it finished.'
     case 'Crashed': return 'The process running it stopped without recording an end (it crashed or was killed).'
     case 'Running': return 'The run had not finished when this page was written.'
+    case 'Unreadable': return 'Its run record cannot be read (cut short or damaged): what the run did is not known.'
     default: return `State ${state}.`
   }
 }
@@ -57,7 +58,7 @@ export function explainState(state: RunState | string): string {
 export function stateStyle(state: string): { readonly cls: 'passed' | 'failed' | 'warn' | 'neutral'; readonly symbol: string } {
   switch (state) {
     case 'Completed': case 'Cached': return { cls: 'passed', symbol: '✔' }
-    case 'Failed': case 'Crashed': return { cls: 'failed', symbol: '✖' }
+    case 'Failed': case 'Crashed': case 'Unreadable': return { cls: 'failed', symbol: '✖' }
     case 'Cancelled': case 'Retrying': return { cls: 'warn', symbol: '■' }
     default: return { cls: 'neutral', symbol: '…' }
   }

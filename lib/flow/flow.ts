@@ -14,6 +14,7 @@ import { silentLogger, type FlowLogger } from './log.ts'
 import { checkFunction, checkHooks, checkName, checkPositive, rejectUnknownKeys } from './options.ts'
 import { cancelledError } from './retry.ts'
 import type { RunRecord } from './run-record.ts'
+import { currentHolder } from '../load/lock.ts'
 import { newRunId, RecordWriter, runsDir } from './run-store.ts'
 import { notify, webhookTarget, type WebhookTarget } from './webhook.ts'
 
@@ -48,6 +49,12 @@ export interface FlowRunOptions<R> extends FlowHooks<R> {
   readonly refreshCache?: boolean
   /** Clock in ms (timings, cache expiry). Default Date.now. */
   readonly now?: () => number
+  /**
+   * Taken once the run's record exists, before the flow function starts, and
+   * released when it ends (before hooks and webhooks): e.g. the data folder's
+   * lock. A rejection (ETL_LOCKED ...) fails the run, recorded as any error.
+   */
+  readonly lock?: (runId: string, signal: AbortSignal) => Promise<{ release(): Promise<void> }>
 }
 
 export type FlowRunOutcome<R> =
@@ -67,7 +74,7 @@ export interface Flow<I, R> {
 }
 
 const flowKeys = ['name', 'webhooks', 'log', 'hookTimeoutSeconds', 'onCompletion', 'onFailure', 'onCancellation']
-const runKeys = ['dataDir', 'signal', 'parameters', 'webhooks', 'log', 'refreshCache', 'now', 'onCompletion', 'onFailure', 'onCancellation']
+const runKeys = ['dataDir', 'signal', 'parameters', 'webhooks', 'log', 'refreshCache', 'now', 'lock', 'onCompletion', 'onFailure', 'onCancellation']
 
 function checkHookOptions(path: string, o: FlowHooks<unknown>): void {
   checkHooks(`${path}.onCompletion`, o.onCompletion)
@@ -102,6 +109,7 @@ async function runFlow<I, R>(
   rejectUnknownKeys('run', o, runKeys)
   checkHookOptions('run', o as FlowHooks<unknown>)
   checkFunction('run.now', o.now)
+  checkFunction('run.lock', o.lock)
   const targets = [...flowTargets, ...(o.webhooks ?? []).map((w, i) => webhookTarget(w, `run.webhooks[${i}]`))]
   const parent = currentRunContext()
   const now = o.now ?? parent?.now ?? Date.now
@@ -111,11 +119,13 @@ async function runFlow<I, R>(
   const signal = signals.length === 0 ? new AbortController().signal : signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals)
   const startMs = now()
   const id = newRunId(new Date(startMs))
+  const self = currentHolder(id)
   const record: RunRecord = {
     version: 1, id, flow: options.name, state: 'Running', start: new Date(startMs).toISOString(),
     ...(parent ? { parentRunId: parent.runId } : {}),
     ...(o.parameters ? { parameters: jsonCopy(o.parameters) as Record<string, unknown> } : {}),
     tasks: [], summary: {}, hooks: [], notifications: [], host: hostname(), pid: process.pid,
+    processStart: self.start, boot: self.boot,
   }
   const writer = new RecordWriter(join(runsDir(dataDir), `${id}.json`), () => record)
   await writer.start()
@@ -124,16 +134,23 @@ async function runFlow<I, R>(
   log.info(`${label}: run ${id} started`, { runId: id, flow: options.name })
 
   let detail: HookDetail<R>
+  let lock: { release(): Promise<void> } | undefined
   try {
+    lock = await o.lock?.(id, signal)
     const result = await runInside(ctx, () => fn(input, ctx))
     record.state = 'Completed'
     detail = { result }
   } catch (err) {
-    const cancelled = signal.aborted || (err instanceof EtlError && err.code === 'ETL_CANCELLED')
-    const error = cancelled && !(err instanceof EtlError && err.code === 'ETL_CANCELLED') ? cancelledError(signal, `${label}, run ${id},`) : err
+    // A run stopped for taking too long (the signal's reason is ETL_TIMEOUT) failed; one stopped by a signal was cancelled.
+    const reason: unknown = signal.aborted ? signal.reason : undefined
+    const timedOut = reason instanceof EtlError && reason.code === 'ETL_TIMEOUT'
+    const cancelled = !timedOut && (signal.aborted || (err instanceof EtlError && err.code === 'ETL_CANCELLED'))
+    const error = timedOut ? reason : cancelled && !(err instanceof EtlError && err.code === 'ETL_CANCELLED') ? cancelledError(signal, `${label}, run ${id},`) : err
     record.state = cancelled ? 'Cancelled' : 'Failed'
     record.error = errorRecord(error)
     detail = { error }
+  } finally {
+    await lock?.release()
   }
   const endMs = now()
   record.end = new Date(endMs).toISOString()

@@ -49,7 +49,7 @@ export {
 export type {
   AttemptRecord, DeliveryRecord, ErrorRecord, HookRecord, RunRecord, RunState, TaskRunRecord, TaskState, WebhookEvent,
 } from './run-record.ts'
-export { listRuns, newRunId, readRun, runsDir, type ListRunsOptions } from './run-store.ts'
+export { isUnreadable, listRuns, newRunId, readRun, runsDir, type ListRunsOptions } from './run-store.ts'
 export { applyRetention, RETENTION_DEFAULTS, retentionPolicy, runIdTime, type RetentionPolicy, type RetentionResult } from './retention.ts'
 export { isTimeZone, parseCron, type Cron, type CronOptions } from './cron.ts'
 export { schedule, type ScheduledRun, type ScheduleEvent, type ScheduleOptions, type ScheduleSummary, type Tick } from './schedule.ts'

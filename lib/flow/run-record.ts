@@ -7,11 +7,18 @@
  * The record is rewritten as the run goes (run start, each task start, retry
  * and end, each summary update, run end), so a crash leaves a `Running`
  * record with the tasks done so far; `readRun`/`listRuns` show such a record
- * as `Crashed` when its process (same host) is gone.
+ * as `Crashed` when its process is gone: judged by host, pid and the
+ * process's start time together, so a pid reused by another process (PID 1
+ * in every container) does not keep a dead run `Running`. A record that
+ * cannot be read (cut short, not JSON) is listed as `Unreadable`, not left out.
  */
 
-/** Final states of a run, plus `Running` while it goes and `Crashed` (derived when read, never written). */
-export type RunState = 'Running' | 'Completed' | 'Failed' | 'Cancelled' | 'Crashed'
+/**
+ * Final states of a run, plus `Running` while it goes, and two derived when
+ * read, never written: `Crashed` (left `Running` by a process that is gone)
+ * and `Unreadable` (a record file that cannot be read; its error says why).
+ */
+export type RunState = 'Running' | 'Completed' | 'Failed' | 'Cancelled' | 'Crashed' | 'Unreadable'
 
 /**
  * States of one task run. `Retrying` while waiting before the next attempt;
@@ -105,4 +112,7 @@ export interface RunRecord {
   /** Where it ran; used to tell a crashed run from a running one. */
   readonly host: string
   readonly pid: number
+  /** The process's start time (/proc/<pid>/stat field 22) and the boot id, where readable: with host and pid, its liveness. */
+  readonly processStart?: string | null
+  readonly boot?: string | null
 }

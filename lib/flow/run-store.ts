@@ -10,6 +10,8 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { customAlphabet } from 'nanoid'
 import { EtlError } from '../errors.ts'
+import { liveness } from '../load/lock.ts'
+import { writerAlive } from './liveness.ts'
 import type { RunRecord, RunState } from './run-record.ts'
 
 const suffix = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 8)
@@ -101,18 +103,44 @@ function checkId(id: string): void {
   if (!idPattern.test(id)) throw new EtlError('ETL_USAGE', `not a run id: ${JSON.stringify(id)}`)
 }
 
-/** Marks a `Running` record whose process (on this host) is gone as `Crashed`. */
+/**
+ * Whether the process of a `Running` record is gone: by host, pid and start
+ * time together (lib/load/lock.ts). A record written before the start time was
+ * recorded is judged by its pid and, where /proc tells, by whether that pid's
+ * process started after the run did (then the pid was reused).
+ */
+function processGone(record: RunRecord): boolean {
+  if (record.host !== hostname()) return false // another host's process cannot be judged from here
+  if (record.processStart !== undefined) return liveness({ host: record.host, pid: record.pid, start: record.processStart, boot: record.boot ?? null }) === 'dead'
+  if (record.pid === process.pid) return false
+  return !writerAlive(record.pid, Date.parse(record.start))
+}
+
+/** Marks a `Running` record whose process is gone as `Crashed`. */
 function derive(record: RunRecord): RunRecord {
-  if (record.state !== 'Running' || record.host !== hostname() || record.pid === process.pid) return record
-  try {
-    process.kill(record.pid, 0)
-    return record
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH' ? { ...record, state: 'Crashed' } : record
+  return record.state === 'Running' && processGone(record) ? { ...record, state: 'Crashed' } : record
+}
+
+/** `20240102T030405123Z-k3v9x0qa` -> `2024-01-02T03:04:05.123Z` (the start a run id encodes), or the epoch. */
+function startOfId(id: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(id)
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z` : new Date(0).toISOString()
+}
+
+/** What is listed for a record file that cannot be read: state `Unreadable`, its error saying why. */
+function unreadable(id: string, path: string, why: string): RunRecord {
+  return {
+    version: 1, id, flow: 'unknown', state: 'Unreadable', start: startOfId(id), tasks: [], summary: {}, hooks: [], notifications: [], host: '', pid: 0,
+    error: { code: 'ETL_DATA_DIR', message: `the run record ${path} cannot be read: ${why}` },
   }
 }
 
-async function readRecord(path: string): Promise<RunRecord | undefined> {
+/** True for the placeholder of a record file that cannot be read. */
+export function isUnreadable(record: RunRecord): boolean {
+  return record.state === 'Unreadable'
+}
+
+async function readRecord(path: string, id: string): Promise<RunRecord | undefined> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -120,13 +148,17 @@ async function readRecord(path: string): Promise<RunRecord | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new EtlError('ETL_DATA_DIR', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
   }
+  let value: unknown
   try {
-    const value: unknown = JSON.parse(text)
-    if (typeof value !== 'object' || value === null || (value as { version?: unknown }).version !== 1) return undefined
-    return derive(value as RunRecord)
-  } catch {
-    return undefined
+    value = JSON.parse(text)
+  } catch (err) {
+    return unreadable(id, path, `not valid JSON (${text.length ? `${text.length} bytes, cut short or damaged` : 'empty'}: ${(err as Error).message})`)
   }
+  const r = value as Partial<RunRecord> | null
+  if (typeof r !== 'object' || r === null || r.version !== 1) return unreadable(id, path, 'not a run record of this version')
+  if (typeof r.id !== 'string' || typeof r.state !== 'string' || typeof r.start !== 'string' || !Array.isArray(r.tasks) || typeof r.summary !== 'object' || r.summary === null)
+    return unreadable(id, path, 'a run record without its id, state, start, tasks or summary')
+  return derive({ ...(r as RunRecord), hooks: r.hooks ?? [], notifications: r.notifications ?? [] })
 }
 
 async function recordIds(dataDir: string): Promise<string[]> {
@@ -150,11 +182,11 @@ async function recordIds(dataDir: string): Promise<string[]> {
  */
 export async function readRun(dataDir: string, idOrPrefix: string): Promise<RunRecord | undefined> {
   checkId(idOrPrefix)
-  const exact = await readRecord(join(runsDir(dataDir), `${idOrPrefix}.json`))
+  const exact = await readRecord(join(runsDir(dataDir), `${idOrPrefix}.json`), idOrPrefix)
   if (exact) return exact
   const matches = (await recordIds(dataDir)).filter((id) => id.startsWith(idOrPrefix))
   if (matches.length > 1) throw new EtlError('ETL_USAGE', `run id prefix ${idOrPrefix} matches ${matches.length} runs`, { details: { matches: matches.slice(0, 10) } })
-  return matches[0] === undefined ? undefined : readRecord(join(runsDir(dataDir), `${matches[0]}.json`))
+  return matches[0] === undefined ? undefined : readRecord(join(runsDir(dataDir), `${matches[0]}.json`), matches[0])
 }
 
 export interface ListRunsOptions {
@@ -166,14 +198,18 @@ export interface ListRunsOptions {
   readonly state?: RunState
 }
 
-/** The most recent run records, newest first (`etl runs`). Unreadable or foreign files are skipped. Throws ETL_DATA_DIR. */
+/**
+ * The most recent run records, newest first (`etl runs`). A record file that
+ * cannot be read is listed as state `Unreadable` (isUnreadable()), its
+ * `error` saying why; it is not left out. Throws ETL_DATA_DIR.
+ */
 export async function listRuns(dataDir: string, options: ListRunsOptions = {}): Promise<RunRecord[]> {
   const { limit = 20, flow, state } = options
   const ids = (await recordIds(dataDir)).reverse()
   const out: RunRecord[] = []
   for (const id of ids) {
     if (out.length >= limit) break
-    const record = await readRecord(join(runsDir(dataDir), `${id}.json`))
+    const record = await readRecord(join(runsDir(dataDir), `${id}.json`), id)
     if (!record || (flow !== undefined && record.flow !== flow) || (state !== undefined && record.state !== state)) continue
     out.push(record)
   }

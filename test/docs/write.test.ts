@@ -9,16 +9,19 @@ import { dataDirWith, fixture, FIXTURES } from './support.ts'
 
 const listed = (index: string) => [...index.matchAll(/<tr data-run="([^"]+)"/g)].map((m) => m[1])
 
-t.test('buildDocs writes one page per run record and the index, newest first, leaving no temporary file', async (t) => {
+t.test('buildDocs writes one page per run record (unreadable ones too) and the index, newest first, leaving no temporary file', async (t) => {
   const dataDir = await dataDirWith(t)
   await writeFile(join(dataDir, 'runs', 'not-a-record.json'), '{"hello": 1}')
   await writeFile(join(dataDir, 'runs', 'broken.json'), '{')
   const { index, pages } = await buildDocs(dataDir)
   t.equal(index, join(dataDir, 'docs', 'index.html'))
-  const ids = FIXTURES.map((n) => fixture(n).id).sort()
+  // A record file that cannot be read is not dropped: it has its page and its row, as Unreadable.
+  const ids = [...FIXTURES.map((n) => fixture(n).id), 'broken', 'not-a-record'].sort()
+  t.match(await readFile(join(dataDir, 'docs', 'index.html'), 'utf8'), /<tr data-run="broken" data-state="Unreadable">/)
   t.same(pages, ids.map((id) => join(dataDir, 'docs', 'runs', `${id}.html`)))
   t.same((await readdir(join(dataDir, 'docs', 'runs'))).sort(), ids.map((id) => `${id}.html`), 'only the pages, no .tmp left')
-  t.same(listed(await readFile(index, 'utf8')), [...ids].reverse())
+  // Newest first; the unreadable ones, whose ids tell no start, last.
+  t.same(listed(await readFile(index, 'utf8')), [...FIXTURES.map((n) => fixture(n).id).sort().reverse(), 'not-a-record', 'broken'])
   for (const page of pages) t.match(await readFile(page, 'utf8'), /^<!doctype html>\n<html lang="en">/)
 })
 

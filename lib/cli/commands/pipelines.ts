@@ -11,10 +11,10 @@ import type { Command } from '../commands.ts'
 import { commandConfig, type Logger } from '../context.ts'
 import { runFlowCommand } from '../run-flow.ts'
 
-export const output: readonly FlagName[] = ['data-dir', 'config', 'json', 'quiet', 'log', 'webhook', 'notify', 'retries', 'retry-delay', 'timeout', 'keep-runs', 'keep-days']
+export const output: readonly FlagName[] = ['data-dir', 'config', 'json', 'quiet', 'log', 'webhook', 'notify', 'retries', 'retry-delay', 'timeout', 'lock-timeout', 'keep-runs', 'keep-days']
 export const source: readonly FlagName[] = ['table', 'query', 'batch-size']
 export const transform: readonly FlagName[] = ['id', 'key', 'datetime', 'missing', 'id-column', 'datetime-column']
-export const load: readonly FlagName[] = ['sink', 'write', 'feature-group', 'feature-group-version', 'feature-view', 'on-invalid', 'lock-timeout']
+export const load: readonly FlagName[] = ['sink', 'write', 'feature-group', 'feature-group-version', 'feature-view', 'on-invalid']
 export const incremental: readonly FlagName[] = ['incremental', 'full-refresh', 'since', 'until']
 
 export function noPositionals(positionals: readonly string[]): void {

@@ -1,6 +1,6 @@
 import { defaults } from '../../config/config.ts'
 import { EtlError } from '../../errors.ts'
-import { listRuns, readRun, type RunRecord } from '../../flow/index.ts'
+import { isUnreadable, listRuns, readRun, type RunRecord } from '../../flow/index.ts'
 import { resolve } from 'node:path'
 import type { Command } from '../commands.ts'
 import { commandConfig } from '../context.ts'
@@ -30,6 +30,7 @@ export const runsCommand: Command = {
     if (positionals[0]) {
       const record = await readRun(dataDir, positionals[0])
       if (!record) throw new EtlError('ETL_USAGE', `no run ${positionals[0]} in ${dataDir}/runs`)
+      if (isUnreadable(record)) throw new EtlError('ETL_DATA_DIR', `run ${record.id} is unreadable: ${record.error?.message ?? 'its record cannot be read'}`, { details: { id: record.id } })
       ctx.stdout.write(JSON.stringify(record, null, 2) + '\n')
       return 0
     }
