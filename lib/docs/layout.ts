@@ -81,6 +81,7 @@ table.runs td,table.runs th{white-space:nowrap}table.runs td.outcome{white-space
 table.runs td.state{white-space:normal;max-width:14em}table.runs td.state .badge{margin:0 0 3px}
 .detail{display:block;font-size:.85rem}
 svg.chart{display:block;max-width:100%;height:auto}svg.chart g{fill:var(--accent)}svg.chart line{stroke:var(--line)}svg.chart text{fill:var(--muted);font-size:11px}.axis{display:block}
+svg.drift{display:block;max-width:100%;height:auto}svg.drift .observed{fill:none;stroke:var(--accent);stroke-width:1.5}svg.drift .bound{stroke:var(--muted);stroke-dasharray:4 3}svg.drift .band{fill:var(--ok-bg)}svg.drift circle.ok{fill:var(--accent)}svg.drift circle.failed{fill:var(--bg);stroke:var(--bad);stroke-width:1.5}
 footer{color:var(--muted);font-size:.8rem;border-top:1px solid var(--line);margin-top:16px;padding-top:8px}
 @media (max-width:800px){main{padding:12px}ol.flow{gap:12px 36px}}
 `

@@ -5,6 +5,8 @@
  * extract, transform and load. Any part the record lacks (a run that failed
  * early, a single-stage pipeline) is left out.
  */
+import type { History } from '../validate/history.ts'
+import { driftSection } from './drift.ts'
 import type { RunRecord } from '../flow/run-record.ts'
 import { count, duration, percent, timestamp, valueText } from './format.ts'
 import { html, type SafeHtml } from './html.ts'
@@ -91,7 +93,8 @@ ${s.gate && !s.gate.passed && s.gate.failed.length ? html`<p>Failed: ${s.gate.fa
  * from the record is HTML-escaped. Pure: the same record gives the same page.
  * Links: `../index.html` (the index) and `<parentRunId>.html` beside it.
  */
-export function renderRunPage(record: RunRecord): string {
+/** The run's page; `history` (the suite's observed values over runs) adds the drift charts. */
+export function renderRunPage(record: RunRecord, history?: History): string {
   const s = readSummary(record.summary)
   const body = html`<header>
 <p class="crumbs"><a href="../index.html">All runs</a></p>
@@ -104,6 +107,7 @@ ${errorSection(record, s)}
 ${s.extract || s.validation || s.transform || s.load || s.counts ? flowPicture(s) : ''}
 ${timingsSection(record)}
 ${s.validation ? suiteSection(s.validation, { prefix: 'validation', title: 'Validation', noun: 'expectation' }) : ''}
+${s.validation ? driftSection(record.id, s.validation.result.results, history) : ''}
 ${s.meta ? suiteSection(s.meta, { prefix: 'meta', title: 'Meta-validation', noun: 'check' }) : ''}
 ${extractSection(s)}
 ${transformSection(s)}

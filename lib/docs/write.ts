@@ -25,6 +25,7 @@ import { writeFileAtomic } from '../csv/stage-file.ts'
 import { EtlError, invalidOption } from '../errors.ts'
 import type { RunRecord } from '../flow/run-record.ts'
 import { readRun, runsDir } from '../flow/run-store.ts'
+import { readHistory, type History } from '../validate/history.ts'
 import { indexEntry, newestEntriesFirst, renderIndexEntries, type IndexEntry } from './index-page.ts'
 import { isObject } from './read.ts'
 import { renderRunPage } from './run-page.ts'
@@ -62,9 +63,16 @@ async function recordIds(dataDir: string): Promise<string[]> {
   }
 }
 
-async function writePage(dir: string, record: RunRecord): Promise<string> {
+/** The suite history of a record's validation, for its drift charts (lib/validate/history.ts). */
+async function historyOf(dataDir: string, record: RunRecord): Promise<History | undefined> {
+  const summary = record.summary as { validation?: { result?: { meta?: Record<string, unknown> } } } | undefined
+  const name = summary?.validation?.result?.meta?.['expectation_suite_name']
+  return typeof name === 'string' ? readHistory(dataDir, name) : undefined
+}
+
+async function writePage(dir: string, record: RunRecord, dataDir: string): Promise<string> {
   const path = join(dir, `${record.id}.html`)
-  await writeFileAtomic(path, renderRunPage(record))
+  await writeFileAtomic(path, renderRunPage(record, await historyOf(dataDir, record)))
   return path
 }
 
@@ -103,7 +111,7 @@ async function entriesFromRecords(dataDir: string, pagesDir: string | undefined,
     if (id === skip) continue
     const stored = await readRun(dataDir, id)
     if (!stored || stored.id !== id) continue
-    if (pagesDir) pages.push(await writePage(pagesDir, stored))
+    if (pagesDir) pages.push(await writePage(pagesDir, stored, dataDir))
     entries.push(indexEntry(slim(stored)))
   }
   return entries
@@ -141,7 +149,7 @@ export async function writeDocs(dataDir: string, record?: RunRecord, options: Wr
   const removed = new Set(options.removed ?? [])
   for (const id of removed) if (idPattern.test(id)) await rm(join(dir, `${id}.html`), { force: true }).catch(() => {})
   if (!record) return { index: await writeIndex(dataDir, await entriesFromRecords(dataDir, dir, undefined, pages), limit), pages }
-  pages.push(await writePage(dir, record))
+  pages.push(await writePage(dir, record, dataDir))
   const kept = (await readIndexEntries(dataDir)) ?? (await entriesFromRecords(dataDir, undefined, record.id, pages))
   const entries = kept.filter((e) => e.id !== record.id && !removed.has(e.id))
   entries.push(indexEntry(slim(record)))

@@ -20,6 +20,7 @@
  *   result format keeps every unexpected value.
  */
 import { EtlError } from '../errors.ts'
+import { checkHistory, historyOptionsOf, withHistory, type HistoryLookup } from './history.ts'
 import type { Column, Row } from '../types.ts'
 import { CATALOG, type Family } from './catalog.ts'
 import type { Check, FailureSink } from './check.ts'
@@ -41,6 +42,8 @@ export interface CompileOptions {
   readonly resultFormat?: ResultFormatInput
   /** Default of catch_exceptions for expectations that give none. Default true. */
   readonly catchExceptions?: boolean
+  /** Earlier observed values, for expectations with `meta.history` (history.ts). Without it the band is not applied. */
+  readonly history?: HistoryLookup
 }
 
 /** One expectation of a compiled suite. */
@@ -186,6 +189,11 @@ export function compile(suite: Suite, columns: readonly Column[], options: Compi
         if (!e.check) return errorResult(e, e.error)
         try {
           const { success, result } = e.check.finish(state.states[i])
+          const h = historyOptionsOf(e.config, `expectation #${e.index} (${e.config.expectation_type})`)
+          if (h && options.history) {
+            const { within, details } = checkHistory(h, result.observed_value, options.history(e.id))
+            return { success: success && within, expectation_config: e.config, result: withHistory(result, details), exception_info: OK_INFO, meta: metaOf(e) }
+          }
           return { success, expectation_config: e.config, result, exception_info: OK_INFO, meta: metaOf(e) }
         } catch (err) {
           return errorResult(e, err)

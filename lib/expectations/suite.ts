@@ -14,6 +14,7 @@
  * Kwarg *values* are checked later, against the table's columns (engine.ts):
  * a bad value there becomes an error result, as GE's catch_exceptions does.
  */
+import { historyOptionsOf } from './history.ts'
 import { readFile } from 'node:fs/promises'
 import { EtlError } from '../errors.ts'
 import { CATALOG, COMMON_KWARGS } from './catalog.ts'
@@ -153,6 +154,9 @@ export function parseSuite(input: unknown, source?: string): Suite {
     if (ids.has(id)) id = `${id}#${index}`
     ids.add(id)
     const config: ExpectationConfig = { expectation_type: type, kwargs, ...(e['meta'] || isObject(kwargs['meta']) ? { meta } : {}) }
+    // A malformed meta.history is refused with the suite, and so is one on an expectation that observes no single value.
+    if (historyOptionsOf(config, `${where(source)}${name}`) && !['column_aggregate', 'table'].includes(CATALOG[type]!.family))
+      throw new EtlError('ETL_SUITE', `${where(source)}${name}: meta.history needs an aggregate expectation (one that observes a value, such as a mean or a row count)`, { details: { index, type } })
     return Object.freeze({ index, id, label, config })
   })
   return Object.freeze({

@@ -34,6 +34,7 @@ import { stampStep } from '../transform/stamp.ts'
 import { fuse } from '../step.ts'
 import { metaValidate } from '../validate/meta.ts'
 import { quarantineCsv } from '../validate/quarantine.ts'
+import { historyLookup, readHistory, recordHistory } from '../validate/history.ts'
 import { writeValidationFiles } from '../validate/results.ts'
 import { validateStep } from '../validate/validate.ts'
 import { openSink } from './sink.ts'
@@ -97,7 +98,7 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
     let validationResult: SuiteResult | undefined
     // The key is the id column, and ids made here (nanoid, sequential) never repeat within a run.
     sink = await openSink({ settings, columns: planned, signal, runId: ctx.runId, uniqueKeys: settings.transform.id !== 'derived', validation: () => (validationResult ? { suite, result: validationResult } : undefined) })
-    const validator = validateStep({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId }, hideColumn: identity?.idColumn })
+    const validator = validateStep({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId }, hideColumn: identity?.idColumn, history: historyLookup(await readHistory(settings.dataDir, suite.name)) })
     const stamper = stampStep({ ...settings.transform, runTime: new Date() })
     // The tees count: every batch from the source passes the first, every batch for the sink the second.
     let atSource = 0
@@ -113,6 +114,7 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
     const v = await validator.summary
     validationResult = v.result
     const files = await writeValidationFiles(settings.dataDir, v.result, 'extract', lineage())
+    await recordHistory(settings.dataDir, ctx.runId, new Date().toISOString(), v.result)
     const t = await stamper.summary
     const now = Date.now()
     const validation: ValidationStageSummary = {

@@ -20,6 +20,7 @@ import { pgSource } from '../extract/pg-source.ts'
 import type { SourceSpec } from '../extract/relation.ts'
 import type { FlowContext } from '../flow/index.ts'
 import { quarantineCsv } from '../validate/quarantine.ts'
+import { historyLookup, readHistory, recordHistory } from '../validate/history.ts'
 import { validationFileNames, writeValidationFiles } from '../validate/results.ts'
 import { validate } from '../validate/validate.ts'
 import { decideGate, gateReport } from './gate.ts'
@@ -57,7 +58,7 @@ export async function validateStage(settings: Settings, db: DbConfig | undefined
   const source = fromDb ? pgSource(db, settings.source as SourceSpec, { batchSize: settings.batchSize, signal: ctx.signal }) : csvSource(file, { batchSize: settings.batchSize })
   const quarantine = settings.invalidRows === 'quarantine' ? quarantineCsv(join(settings.dataDir, STAGE_FILES.quarantine), { lineage: () => lineage }) : undefined
   // A stage CSV of `etl extract` ends with the stable id column, which the suite does not describe.
-  const validator = validate({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId }, ...(fromDb ? {} : { hideColumn: settings.transform.idColumn }) })
+  const validator = validate({ suite, policy: settings.invalidRows, quarantine, stats, meta: { run_id: ctx.runId }, history: historyLookup(await readHistory(settings.dataDir, suite.name)), ...(fromDb ? {} : { hideColumn: settings.transform.idColumn }) })
   try {
     await pipeline(source, validator, quarantine ? csvSink(validated, { lineage: () => lineage }) : async (batches: AsyncIterable<unknown>) => {
       for await (const _ of batches);
@@ -68,6 +69,7 @@ export async function validateStage(settings: Settings, db: DbConfig | undefined
   }
   const v = await validator.summary
   const files = await writeValidationFiles(settings.dataDir, v.result, 'extract', lineage)
+  await recordHistory(settings.dataDir, ctx.runId, new Date().toISOString(), v.result)
   const summary: ValidationStageSummary = {
     success: v.result.success, statistics: v.result.statistics, rows: v.rows, invalidRows: v.invalidRows,
     quarantinedRows: v.quarantinedRows, result: v.result, files: [...Object.values(files), ...(quarantine ? [validated] : [])], durationMs: Date.now() - started,

@@ -41,6 +41,7 @@ import { qualifiedName } from '../extract/relation.ts'
 import type { Settings } from '../pipelines/settings.ts'
 import { openSink } from '../pipelines/sink.ts'
 import type { PartitionsStageSummary, RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary } from '../pipelines/summary.ts'
+import { historyLookup, readHistory, recordHistory } from '../validate/history.ts'
 import { writeValidationFiles } from '../validate/results.ts'
 import type { Batch } from '../types.ts'
 import { concatStageFiles } from './concat.ts'
@@ -207,7 +208,7 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
     // One suite result: the partitions' states merged in key order.
     const extracted = await concatStageFiles(files.map((f) => f.extracted), join(settings.dataDir, STAGE_FILES.extracted))
     // The workers' suites did not see the stable id column (the last one): nor does the merged one.
-    const compiled = compile(suite, resolvedIdentity ? extracted.columns.slice(0, -1) : extracted.columns, { ...(stats ? { stats } : {}) })
+    const compiled = compile(suite, resolvedIdentity ? extracted.columns.slice(0, -1) : extracted.columns, { ...(stats ? { stats } : {}), history: historyLookup(await readHistory(settings.dataDir, suite.name)) })
     let state = compiled.init()
     for (const f of files) state = compiled.merge(state, compiled.fromJSON(JSON.parse(await readFile(f.state, 'utf8'))))
     const result = compiled.finish(state, { validationTime: new Date().toISOString(), meta: { run_id: ctx.runId, partitions: jobs.length } })
@@ -216,6 +217,7 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
     const transformedFile = join(settings.dataDir, STAGE_FILES.transformed)
     const transformed = await concatStageFiles(files.map((f) => f.transformed), transformedFile, { dropped })
     const validationFiles = await writeValidationFiles(settings.dataDir, result, 'extract')
+    await recordHistory(settings.dataDir, ctx.runId, new Date().toISOString(), result)
     const total = (pick: (o: PartitionOutput) => number) => outputs.reduce((n, o) => n + pick(o), 0)
     const staging = Date.now()
 
