@@ -291,3 +291,45 @@ export async function findMaterializationJob(http: HopsworksHttp, project: Proje
   }
   return undefined
 }
+
+/** The next version for a `replace` load: one past the highest stored version of the name, or `fallback` when none exists. */
+export async function nextVersion(http: HopsworksHttp, project: Project, fs: FeatureStore, name: string, fallback: number): Promise<number> {
+  try {
+    const { body } = await http.call({ method: 'GET', path: ['project', project.id, 'featurestores', fs.id, 'featuregroups', name], retry: true })
+    const versions = list(body).map((g) => num(g['version'])).filter((v): v is number => v !== undefined)
+    return versions.length ? Math.max(...versions) + 1 : fallback
+  } catch (err) {
+    if (isHopsworksError(err, [404, 400], [270009])) return fallback
+    throw err
+  }
+}
+
+/** `DELETE project/{pid}/featurestores/{fs}/featuregroups/{id}` (hopsworks-api python/hsfs/core/feature_group_api.py `delete`); gone already is fine. */
+export async function deleteFeatureGroup(http: HopsworksHttp, project: Project, fs: FeatureStore, fg: FeatureGroup): Promise<void> {
+  try {
+    await http.call({ method: 'DELETE', path: ['project', project.id, 'featurestores', fs.id, 'featuregroups', fg.id], retry: true })
+  } catch (err) {
+    if (isHopsworksError(err, [404, 400], [270009])) return
+    throw err
+  }
+}
+
+/** One commit of a time-travel (HUDI) feature group, as CommitDTO carries it. */
+export interface Commit { readonly id: number; readonly time?: number; readonly inserted?: number; readonly updated?: number; readonly deleted?: number }
+
+/**
+ * The group's commits, newest first (`GET …/featuregroups/{id}/commits?sort_by=committed_on:desc`,
+ * HW hopsworks-api/.../featurestore/commit/CommitResource.java, CommitDTO: commitID, commitTime,
+ * rowsInserted, rowsUpdated, rowsDeleted; the Python client's feature_group_api `_get_commit_details`).
+ * A group without time travel has none.
+ */
+export async function commits(http: HopsworksHttp, project: Project, fs: FeatureStore, fg: FeatureGroup, limit: number): Promise<Commit[]> {
+  const { body } = await http.call({ method: 'GET', path: ['project', project.id, 'featurestores', fs.id, 'featuregroups', fg.id, 'commits'], searchParams: { sort_by: 'committed_on:desc', offset: 0, limit }, retry: true })
+  return list(body).flatMap((c) => {
+    const id = num(c['commitID'])
+    if (id === undefined) return []
+    const n = (k: string): number | undefined => num(c[k])
+    const time = n('commitTime'), inserted = n('rowsInserted'), updated = n('rowsUpdated'), deleted = n('rowsDeleted')
+    return [{ id, ...(time !== undefined ? { time } : {}), ...(inserted !== undefined ? { inserted } : {}), ...(updated !== undefined ? { updated } : {}), ...(deleted !== undefined ? { deleted } : {}) }]
+  })
+}

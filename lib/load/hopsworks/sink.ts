@@ -20,7 +20,7 @@ import { EtlError, invalidOption } from '../../errors.ts'
 import type { Batch, Column } from '../../types.ts'
 import { PartBuilder, partLimits, type Part, type PartLimits } from '../batch-parts.ts'
 import { assertSameSchema, featureGroupDto, type FeatureGroupOptions } from '../feature-group.ts'
-import type { LoadSummary, StagedSink } from '../sink.ts'
+import type { LoadReport, LoadSummary, StagedSink, WriteDisposition } from '../sink.ts'
 import * as api from './api.ts'
 import type { HopsworksConfig } from './config.ts'
 import { featureViewPlan, ensureFeatureView, type FeatureViewOptions } from './feature-view.ts'
@@ -40,6 +40,17 @@ export interface HopsworksSinkOptions {
   readonly columns: readonly Column[]
   /** Name, version, description, online, primary key, event time. Defaults: see FEATURE_GROUP_DEFAULTS. */
   readonly featureGroup?: FeatureGroupOptions
+  /**
+   * What the load does with the rows already in the group (LoadReport / WriteDisposition):
+   * - `merge` (default) and `append`: the ingestion job's insert, an upsert on the primary key of
+   *   the HUDI group (append is only offered for keys the run made, so every row is new);
+   * - `replace`: a new version of the feature group (one past the highest) holding exactly this
+   *   load's rows. The server's ingestion job cannot overwrite: its `insert_fg` calls
+   *   `fg.insert(df, write_options=...)` with no `overwrite` (hopsworks-api utils/python/hsfs_utils.py),
+   *   and clearing the group first would lose the rows if the job then failed. The old version stays
+   *   as it was; a failed or aborted replace deletes the new, empty version.
+   */
+  readonly write?: WriteDisposition
   /** Make a feature view after the load: true (all features) or its options. Default false. */
   readonly featureView?: boolean | FeatureViewOptions
   /** Part size limits. Defaults: 50,000 rows, 8 MiB. */
@@ -103,7 +114,9 @@ function positiveInt(path: string, v: number | undefined, dflt: number): number 
  * batches whose columns differ from `options.columns`.
  */
 export async function hopsworksSink(options: HopsworksSinkOptions): Promise<HopsworksSink> {
-  const dto = featureGroupDto(options.columns, options.featureGroup)
+  const write = options.write ?? 'merge'
+  if (write !== 'merge' && write !== 'append' && write !== 'replace') throw invalidOption('write', 'merge, append or replace', write)
+  const asked = featureGroupDto(options.columns, options.featureGroup)
   const limits = partLimits(options.parts, 'hopsworks.parts')
   const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE)
   const inFlightMax = positiveInt('hopsworks.partsInFlight', options.partsInFlight, 3)
@@ -111,7 +124,7 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
   if (!(pollMs > 0)) throw invalidOption('hopsworks.pollIntervalMs', 'a positive number', options.pollIntervalMs)
   const jobTimeoutMs = options.jobTimeoutMs ?? 2 * 3600_000
   const fvOptions = options.featureView === true ? {} : options.featureView || undefined
-  const fvPlan = fvOptions && featureViewPlan(fvOptions, dto.name, dto.version, dto.features.map((f) => f.name))
+  if (fvOptions) featureViewPlan(fvOptions, asked.name, asked.version, asked.features.map((f) => f.name)) // options checked before any call
   const progress = options.onProgress ?? (() => {})
 
   const http = new HopsworksHttp(options.config, { ...options.http, ...(options.signal ? { signal: options.signal } : {}) })
@@ -122,7 +135,11 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
   const project = await api.getProject(http, options.config.project)
   const fs = await api.getFeatureStore(http, project)
   await api.assertUploadAllowed(http)
+  const dto = write === 'replace' ? { ...asked, version: await api.nextVersion(http, project, fs, asked.name, asked.version) } : asked
+  const fvPlan = fvOptions && featureViewPlan(fvOptions, dto.name, dto.version, dto.features.map((f) => f.name))
   const fg = await api.getOrCreateFeatureGroup(http, project, fs, dto)
+  if (write === 'replace' && !fg.created)
+    throw new EtlError('ETL_HOPSWORKS', `write: replace makes a new version of feature group ${dto.name}, but version ${dto.version} appeared meanwhile (another load?): nothing was sent; load again`, { details: { featureGroup: dto.name, version: dto.version } })
   if (!fg.created) assertSameSchema(dto, fg.raw, `project ${project.name}`)
   const materialization = await streamPlan(http, project, fg)
   const job = await api.createIngestionJob(http, project, fs, fg)
@@ -252,19 +269,30 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     let started: api.Execution
     let attachment: Awaited<ReturnType<typeof plannedAttachment>>
     let previous: api.Execution | undefined
+    let commitBefore: number | undefined
     try {
       attachment = await plannedAttachment()
       await checkUploaded(http, project, job.dataPath, sent)
       // What the job ran before (nothing, unless the server reused a same-named job): a lost start is never mistaken for it.
       previous = await api.latestExecution(http, project, job.jobName)
+      // the newest commit before ours (0: none yet); undefined when it cannot be read, and then the figures are unknown
+      commitBefore = await api.commits(http, project, fs, fg, 1).then((c) => c[0]?.id ?? 0, () => undefined)
       started = await api.startExecution(http, project, job.jobName, previous?.id)
     } catch (err) {
       state = 'staged' // not started: abort() can still remove the staged files
       throw err
     }
     state = 'started'
-    const finished = await waitForJob(started)
-    if (materialization) await materialize(materialization)
+    let finished: api.Execution
+    try {
+      finished = await waitForJob(started)
+      if (materialization) await materialize(materialization)
+    } catch (err) {
+      // a replace that did not happen leaves no empty new version behind (unless the outcome is unknown)
+      if (write === 'replace' && fg.created && err instanceof EtlError && err.code === 'ETL_HOPSWORKS_JOB' && err.details?.['finalStatus'] !== 'UNDEFINED')
+        await api.deleteFeatureGroup(http, project, fs, fg).catch(() => {})
+      throw err
+    }
     state = 'committed'
     // From here on the data is in the feature group: nothing may fail the load (a caller would retry and load
     // again). What goes wrong becomes a warning of the summary.
@@ -277,7 +305,7 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
         return undefined
       }
     }
-    const report = { write: 'merge', inserted: null, updated: null, unchanged: null, deleted: null, rowsBefore: null, rowsAfter: null } as const
+    const report = await attempt('the feature group\'s commit details could not be read (the load report says "unknown")', () => loadReport(commitBefore)) ?? unknownReport()
     let featureView: { name: string; version: number } | undefined
     if (fvPlan) {
       const v = await attempt('the feature view could not be made', () => ensureFeatureView(http, project, fs, fg, fvPlan))
@@ -314,6 +342,33 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     }
   }
 
+  function unknownReport(): LoadReport {
+    return { write, inserted: null, updated: null, unchanged: null, deleted: null, rowsBefore: write === 'replace' ? 0 : null, rowsAfter: null }
+  }
+
+  /**
+   * The load's figures from the feature group's commit details: the one commit
+   * made since `before` (the newest commit id before the job started) is ours.
+   * No new commit (a group without time travel, an old server), several (another
+   * writer at the same time) or no `before` to compare with: the figures are
+   * unknown (null), never guessed. Hopsworks tells rows inserted, updated and
+   * deleted; it does not tell unchanged rows (an upsert of equal values counts as
+   * updated) nor the group's total, except for a replace (a new version: 0 before).
+   */
+  async function loadReport(before: number | undefined): Promise<LoadReport> {
+    if (before === undefined) return unknownReport()
+    const since = (await api.commits(http, project, fs, fg, 10)).filter((c) => c.id > before)
+    if (since.length !== 1) return unknownReport()
+    const c = since[0]!
+    const inserted = c.inserted ?? null
+    const deleted = c.deleted ?? null
+    return {
+      write, inserted, updated: c.updated ?? null, unchanged: null, deleted,
+      rowsBefore: write === 'replace' ? 0 : null,
+      rowsAfter: write === 'replace' && inserted !== null ? inserted - (deleted ?? 0) : null,
+    }
+  }
+
   /**
    * A stream group's ingestion wrote the rows to its Kafka topic only: its
    * materialization job writes them to the offline table. Run it and wait.
@@ -343,6 +398,7 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
     await Promise.allSettled([...inFlight])
     await api.deleteDatasetPath(http, project, job.dataPath)
     await api.deleteJob(http, project, job.jobName)
+    if (write === 'replace' && fg.created) await api.deleteFeatureGroup(http, project, fs, fg)
   }
 
   return { writable, commit, abort, target }

@@ -79,7 +79,7 @@ function createFeatureGroup(s: EmulatorState, p: ProjectState, fsId: number, req
     onlineEnabled: b['onlineEnabled'] === true,
     features: raw.map((f, i) => ({ ...f, primary: features[i]!.primary, partition: f['partition'] === true, onlineType: onlineType(features[i]!.type), featureGroupId: id })),
   }
-  const g: FeatureGroupState = { id, featurestoreId: fsId, name, version, timeTravelFormat: ttf, features, dto, rows: new Map(), appended: 0, ...(stream ? { stream, kafka: [] } : {}) }
+  const g: FeatureGroupState = { id, featurestoreId: fsId, name, version, timeTravelFormat: ttf, features, dto, rows: new Map(), appended: 0, ...(ttf === 'HUDI' ? { commits: [] } : {}), ...(stream ? { stream, kafka: [] } : {}) }
   s.featureGroups.push(g)
   if (stream) {
     // A stream group comes with its offline materialization job (HW hopsworks-common/.../featurestore/app/
@@ -276,6 +276,28 @@ export function matchFeatureStore(s: EmulatorState, req: Req): Route | undefined
         },
       }
     }
+    // HW hopsworks-api/.../featurestore/commit/CommitResource.java getFeatureGroupCommit (CommitDTO list, sort_by committed_on).
+    if (f !== undefined && g1 === 'commits' && rest.length === 0 && m === 'GET')
+      return {
+        ...base, name: 'commits',
+        run: (r) => {
+          const g = fgById(s, fs(), f)
+          const all = [...(g.commits ?? [])].reverse()
+          const offset = Number(r.query.get('offset') ?? 0)
+          const limit = Number(r.query.get('limit') ?? all.length)
+          return ok({ count: all.length, items: all.slice(offset, offset + limit) })
+        },
+      }
+    // hopsworks-api python/hsfs/core/feature_group_api.py delete: DELETE …/featuregroups/{id}, 200.
+    if (f !== undefined && /^\d+$/.test(f) && g1 === undefined && m === 'DELETE')
+      return {
+        ...base, name: 'deleteFeatureGroup',
+        run: () => {
+          const g = fgById(s, fs(), f)
+          s.featureGroups.splice(s.featureGroups.indexOf(g), 1)
+          return { status: 200 }
+        },
+      }
     if (f !== undefined && g1 === 'expectationsuite') return { ...base, scope: 'JOB', name: 'expectationSuite', run: (r) => suiteRoutes(s, fgById(s, fs(), f), r, rest) }
     if (f !== undefined && g1 === 'validationreport' && rest.length === 0 && (m === 'PUT' || m === 'GET')) return { ...base, scope: 'JOB', name: 'validationReport', run: (r) => reportRoutes(s, fgById(s, fs(), f), r) }
   }

@@ -118,9 +118,29 @@ function parseFiles(job: JobState, g: FeatureGroupState, files: readonly [string
   return staged
 }
 
+/**
+ * Writes rows to the offline table. A HUDI group records a commit with the rows inserted (new keys) and
+ * updated (keys already there, equal values or not: Hudi upserts them all), as the Python client's
+ * hudi_engine reports them to `POST …/commits` (CommitResource.commitFeatureGroup).
+ */
 function applyRows(g: FeatureGroupState, staged: readonly Record<string, unknown>[]): void {
   const pk = g.features.filter((f) => f.primary).map((f) => f.name)
   const upsert = g.timeTravelFormat !== 'NONE' && pk.length > 0
+  if (g.timeTravelFormat === 'HUDI' && g.commits) {
+    const keys = new Set<string>()
+    let inserted = 0
+    let updated = 0
+    for (const row of staged) {
+      const key = JSON.stringify(pk.map((k) => row[k]))
+      if (g.rows.has(key) || keys.has(key)) updated++
+      else inserted++
+      keys.add(key)
+    }
+    const last = g.commits.at(-1)?.commitID ?? 0
+    const now = Date.now()
+    const commitID = Math.max(last + 1, now)
+    g.commits.push({ commitID, commitTime: now, commitDateString: new Date(now).toISOString(), rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: 0, archived: false })
+  }
   for (const row of staged) {
     const key = upsert ? JSON.stringify(pk.map((k) => row[k])) : `#${g.appended++}`
     g.rows.delete(key) // an upsert moves the row to the end, as a fresh write

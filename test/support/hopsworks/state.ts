@@ -23,8 +23,20 @@ export interface FeatureGroupState {
   readonly rows: Map<string, Record<string, unknown>>
   appended: number
   /** A stream feature group: rows written to its Kafka topic, not yet in the offline table (until materialized). */
+  /** HUDI commits, oldest first (FeatureGroupCommit rows: what `GET …/commits` lists). */
+  readonly commits?: CommitState[]
   readonly stream?: boolean
   readonly kafka?: Record<string, unknown>[][]
+}
+
+export interface CommitState {
+  readonly commitID: number
+  readonly commitTime: number
+  readonly commitDateString: string
+  readonly rowsInserted: number
+  readonly rowsUpdated: number
+  readonly rowsDeleted: number
+  readonly archived: boolean
 }
 
 export interface ExecutionState {
