@@ -118,14 +118,30 @@ export function resultFormatOf(input: unknown, fallback: ResultFormat): ResultFo
   const cols = o['unexpected_index_column_names'] ?? fallback.unexpected_index_column_names
   if (cols !== undefined && (!Array.isArray(cols) || !cols.every((c) => typeof c === 'string')))
     throw expectationError(`result_format.unexpected_index_column_names must be a list of column names, got ${shown(cols)}`)
-  return { result_format: name as ResultFormatName, partial_unexpected_count: count, unexpected_index_column_names: cols as string[] | undefined }
+  const unknown = Object.keys(o).filter((k) => !RESULT_FORMAT_KEYS.includes(k))
+  if (unknown.length) throw expectationError(`result_format has no ${unknown.map(shown).join(', ')} (it takes ${RESULT_FORMAT_KEYS.join(', ')})`)
+  const exclude = o['exclude_unexpected_values'] ?? fallback.exclude_unexpected_values
+  if (typeof exclude !== 'boolean') throw expectationError(`result_format.exclude_unexpected_values must be true or false, got ${shown(exclude)}`)
+  const rows = o['include_unexpected_rows'] ?? false
+  if (rows !== false)
+    throw expectationError(`result_format.include_unexpected_rows ${shown(rows)} is not supported: the rows are checked as they stream and not kept; unexpected_index_column_names names the columns that identify them`)
+  const query = o['return_unexpected_index_query'] ?? false
+  if (query !== false)
+    throw expectationError(`result_format.return_unexpected_index_query ${shown(query)} is not supported: no query finds the rows here (they are checked as they stream); unexpected_index_list holds them`)
+  return { result_format: name as ResultFormatName, partial_unexpected_count: count, unexpected_index_column_names: cols as string[] | undefined, exclude_unexpected_values: exclude }
 }
+
+/** The keys of a result_format object (Great Expectations' names). */
+export const RESULT_FORMAT_KEYS: readonly string[] = [
+  'result_format', 'partial_unexpected_count', 'unexpected_index_column_names', 'exclude_unexpected_values', 'include_unexpected_rows', 'return_unexpected_index_query',
+]
 
 /** BASIC with partial lists of 20, as GE's default. */
 export const DEFAULT_RESULT_FORMAT: ResultFormat = Object.freeze({
   result_format: 'BASIC',
   partial_unexpected_count: 20,
   unexpected_index_column_names: undefined,
+  exclude_unexpected_values: false,
 })
 
 /**

@@ -86,12 +86,13 @@ export function formatMap(format: ResultFormat, s: MapState, opts: MapFormatOpti
   const nonnull = element - s.missing
   const pct = (x: number, of: number): number | null => (of > 0 ? (x / of) * 100 : null)
   const partialCount = format.partial_unexpected_count
+  const values = !format.exclude_unexpected_values
   const result: Record<string, unknown> = {
     element_count: element,
     unexpected_count: s.unexpected,
     unexpected_percent: opts.skipMissing ? pct(s.unexpected, element) : pct(s.unexpected, nonnull),
-    partial_unexpected_list: s.values.slice(0, partialCount),
   }
+  if (values) result['partial_unexpected_list'] = s.values.slice(0, partialCount)
   if (!opts.skipMissing) {
     result['missing_count'] = s.missing
     result['missing_percent'] = pct(s.missing, element)
@@ -100,7 +101,9 @@ export function formatMap(format: ResultFormat, s: MapState, opts: MapFormatOpti
   }
   if (format.result_format === 'BASIC') return result
   if (partialCount > 0) {
-    if (opts.unhashable) {
+    if (!values) {
+      // GE leaves partial_unexpected_counts out with the values
+    } else if (opts.unhashable) {
       result['details'] = { partial_unexpected_counts_error: 'partial_unexpected_counts requested, but requires a hashable type' }
       result['partial_unexpected_counts'] = []
     } else {
@@ -110,7 +113,7 @@ export function formatMap(format: ResultFormat, s: MapState, opts: MapFormatOpti
   }
   if (opts.withIds && format.unexpected_index_column_names) result['unexpected_index_column_names'] = [...format.unexpected_index_column_names]
   if (format.result_format === 'SUMMARY') return result
-  result['unexpected_list'] = s.values
+  if (values) result['unexpected_list'] = s.values
   if (opts.withIds) result['unexpected_index_list'] = s.ids
   return result
 }

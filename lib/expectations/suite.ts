@@ -18,6 +18,7 @@ import { historyOptionsOf } from './history.ts'
 import { readFile } from 'node:fs/promises'
 import { EtlError } from '../errors.ts'
 import { CATALOG, COMMON_KWARGS } from './catalog.ts'
+import { DEFAULT_RESULT_FORMAT, resultFormatOf } from './kwargs.ts'
 import type { ExpectationConfig, Suite, SuiteExpectation } from './types.ts'
 
 /**
@@ -51,6 +52,16 @@ export const SUITE_CHECKED_KWARGS: Readonly<Record<string, (v: unknown) => strin
         : `include_config must be true or false, got ${JSON.stringify(v)}`,
   catch_exceptions: (v) => (v === null || typeof v === 'boolean' ? undefined : `catch_exceptions must be true or false, got ${JSON.stringify(v)}`),
   meta: (v) => (v === null || isObject(v) ? undefined : `meta must be an object, got ${JSON.stringify(v)}`),
+  // read again when the expectation is compiled; refused here when no run could honour it
+  result_format: (v) => {
+    if (isObject(v) && '$PARAMETER' in v) return undefined
+    try {
+      resultFormatOf(v, DEFAULT_RESULT_FORMAT)
+      return undefined
+    } catch (err) {
+      return (err as Error).message
+    }
+  },
 }
 
 /** The keys an expectation may have. */

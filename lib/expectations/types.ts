@@ -17,7 +17,11 @@ export type ResultFormatInput =
       readonly partial_unexpected_count?: number
       /** Columns whose values identify an unexpected row in `unexpected_index_list`. */
       readonly unexpected_index_column_names?: readonly string[]
+      /** Leave the unexpected values out of the result (counts and index lists stay). */
+      readonly exclude_unexpected_values?: boolean
+      /** Only false: the rows are not kept (refused otherwise). */
       readonly include_unexpected_rows?: boolean
+      /** Only false: no query finds the rows (refused otherwise). */
       readonly return_unexpected_index_query?: boolean
     }
 
@@ -26,6 +30,8 @@ export interface ResultFormat {
   readonly result_format: ResultFormatName
   readonly partial_unexpected_count: number
   readonly unexpected_index_column_names: readonly string[] | undefined
+  /** No unexpected values in the result (partial_unexpected_list, partial_unexpected_counts, unexpected_list); counts and index lists stay. */
+  readonly exclude_unexpected_values: boolean
 }
 
 /** One expectation of a suite, as stored (`type` is the newer spelling of `expectation_type`). */

@@ -166,3 +166,24 @@ t.test('kwargs with a meaning elsewhere only are refused by name, not ignored', 
   t.equal(s.expectations[0]!.label, 'A')
   t.same(s.expectations[0]!.config.meta, { label: 'A', note: 1 })
 })
+
+t.test('result_format: exclude_unexpected_values drops the values and keeps counts and index lists; the rest is refused by name', async (t) => {
+  const c = compile(parseSuite({ expectations: [{ expectation_type: 'expect_column_values_to_be_between', kwargs: { column: 'a', max_value: 2,
+    result_format: { result_format: 'COMPLETE', exclude_unexpected_values: true, unexpected_index_column_names: ['s'] } } }] }), columns)
+  const s = c.init()
+  c.update(s, rows)
+  const r = c.finish(s).results[0]!
+  t.strictSame(r.result, {
+    element_count: 5, unexpected_count: 2, unexpected_percent: 50, missing_count: 1, missing_percent: 20, unexpected_percent_total: 40, unexpected_percent_nonmissing: 50,
+    partial_unexpected_index_list: [{ a: 3, s: 'x' }, { a: 4, s: "it's" }], unexpected_index_column_names: ['s'], unexpected_index_list: [{ a: 3, s: 'x' }, { a: 4, s: "it's" }],
+  })
+  for (const [key, says] of [
+    ['include_unexpected_rows', 'result_format.include_unexpected_rows true is not supported'],
+    ['return_unexpected_index_query', 'result_format.return_unexpected_index_query true is not supported'],
+    ['unexpected_rows', 'result_format has no "unexpected_rows"'],
+  ] as const) {
+    t.throws(() => parseSuite({ expectations: [{ expectation_type: 'expect_column_values_to_not_be_null', kwargs: { column: 'a', result_format: { result_format: 'COMPLETE', [key]: true } } }] }),
+      { code: 'ETL_SUITE', message: new RegExp(says.replace(/[.()]/g, '\\$&')) }, key)
+  }
+  t.equal(one('expect_column_values_to_not_be_null', { column: 'a', result_format: { result_format: 'SUMMARY', include_unexpected_rows: false, return_unexpected_index_query: false } }).success, false)
+})
