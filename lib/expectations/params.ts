@@ -1,12 +1,18 @@
 /**
- * Evaluation parameters: a kwarg written `{"$PARAMETER": "expr"}` is replaced
- * by the value of `expr` before the expectation is compiled, as in Great
- * Expectations. `expr` is a parameter name given to the run, or arithmetic
- * (`+ - * /`, parentheses) over numbers, names, quoted dates and the functions
- * `now()`, `today()`, `timedelta(weeks=, days=, hours=, minutes=, seconds=,
- * milliseconds=, microseconds=)` and `datetime(y, m, d[, H, M, S])`.
- * A datetime result becomes an ISO text without zone (UTC), e.g.
- * `now() - timedelta(weeks=52)` -> `2024-11-25T10:00:00.000000`.
+ * Suite parameters (GE 0.x: evaluation parameters): a kwarg written
+ * `{"$PARAMETER": "expr"}` is replaced by the value of `expr` before the
+ * expectation is compiled, as Great Expectations' core/suite_parameters.py
+ * does. `expr` is a parameter name given to the run (its value used as it is,
+ * a list or a text too), or arithmetic (`+ - * /`, `^` right to left,
+ * parentheses, unary minus) over numbers, parameter names, `PI`, `E`, quoted
+ * dates (ours) and the functions `now()`, `timedelta(weeks=, days=, hours=,
+ * minutes=, seconds=, milliseconds=, microseconds=)` (or `timedelta(days,
+ * seconds)`), `datetime(y, m, d[, H, M, S])`, `abs`, `trunc`, `round` (an
+ * exact tie to even, as Python), `sgn`, `sin`, `cos`, `tan`, `exp`, and
+ * `today()` (ours). `now()` is the local time without zone, as Python's
+ * datetime.now(); a datetime result becomes its isoformat() text, e.g.
+ * `now() - timedelta(weeks=52)` -> `2024-11-25T10:00:00` (microseconds only
+ * when not zero).
  */
 import { parseDateTime } from './datetime.ts'
 import { expectationError } from './kwargs.ts'
@@ -22,10 +28,20 @@ type Val = { t: 'num'; v: number } | { t: 'dt'; us: number } | { t: 'td'; us: nu
 const isParam = (v: unknown): v is { $PARAMETER: unknown } =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && '$PARAMETER' in v
 
-/** A copy of kwargs with every top-level `{"$PARAMETER": ...}` evaluated. Throws ETL_EXPECTATION. */
+/**
+ * A copy of kwargs with every top-level `{"$PARAMETER": ...}` evaluated. A
+ * value stored beside it, `{"$PARAMETER": "x", "$PARAMETER.x": 5}` (how GE
+ * keeps a value given while the suite was made), is used as it is. Throws ETL_EXPECTATION.
+ */
 export function resolveParameters(kwargs: Readonly<Record<string, unknown>>, ctx: ParameterContext): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(kwargs)) out[k] = isParam(v) ? evaluate(v.$PARAMETER, ctx, k) : v
+  for (const [k, v] of Object.entries(kwargs)) {
+    if (!isParam(v)) out[k] = v
+    else {
+      const inline = `$PARAMETER.${String(v.$PARAMETER)}`
+      out[k] = Object.hasOwn(v, inline) ? (v as Record<string, unknown>)[inline] : evaluate(v.$PARAMETER, ctx, k)
+    }
+  }
   return out
 }
 
@@ -45,9 +61,10 @@ function toKwarg(v: Val): unknown {
     case 'str': return v.v
     case 'td': return v.us / 1e6
     case 'dt': {
+      // Python's datetime.isoformat(): microseconds only when not zero
       const frac = ((v.us % 1e6) + 1e6) % 1e6
       const iso = new Date((v.us - frac) / 1000).toISOString().slice(0, 19)
-      return `${iso}.${String(Math.round(frac)).padStart(6, '0')}`
+      return frac === 0 ? iso : `${iso}.${String(Math.round(frac)).padStart(6, '0')}`
     }
   }
 }
@@ -62,7 +79,7 @@ class Parser {
   #i = 0
 
   constructor(text: string, ctx: ParameterContext) {
-    this.#tokens = text.match(/\d+(?:\.\d*)?(?:e[+-]?\d+)?|[A-Za-z_][\w.]*|'[^']*'|"[^"]*"|\S/g) ?? []
+    this.#tokens = text.match(/\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|[A-Za-z_][\w.$]*|'[^']*'|"[^"]*"|\S/gi) ?? []
     this.#ctx = ctx
   }
 
@@ -92,23 +109,34 @@ class Parser {
   }
 
   #term(): Val {
-    let left = this.#factor()
+    let left = this.#power()
     while (this.#peek() === '*' || this.#peek() === '/') {
       const op = this.#take()
-      left = combine(left, op, this.#factor())
+      left = combine(left, op, this.#power())
     }
     return left
   }
 
+  /** `^`, right to left (2^3^2 = 2^9), as GE's parser. */
+  #power(): Val {
+    const base = this.#factor()
+    if (this.#peek() !== '^') return base
+    this.#take()
+    return { t: 'num', v: numberOf(base) ** numberOf(this.#power()) }
+  }
+
   #factor(): Val {
     const t = this.#take()
+    if (t === '+') return this.#factor()
     if (t === '-') return combine({ t: 'num', v: 0 }, '-', this.#factor())
+    if (/^pi$/i.test(t) && this.#peek() !== '(') return { t: 'num', v: Math.PI }
+    if (/^e$/i.test(t) && this.#peek() !== '(') return { t: 'num', v: Math.E }
     if (t === '(') {
       const v = this.#expr()
       this.#take(')')
       return v
     }
-    if (/^\d/.test(t)) return { t: 'num', v: Number(t) }
+    if (/^\.?\d/.test(t)) return { t: 'num', v: Number(t) }
     if (/^['"]/.test(t)) {
       const s = t.slice(1, -1)
       const us = parseDateTime(s)
@@ -140,9 +168,23 @@ class Parser {
       else break
     }
     this.#take(')')
-    const now = this.#ctx.now().getTime() * 1000
+    // datetime.datetime.now(): the machine's local time, without zone
+    const clock = this.#ctx.now()
+    const now = (clock.getTime() - clock.getTimezoneOffset() * 60_000) * 1000
+    const one = (): number => {
+      if (positional.length !== 1) throw new Error(`${name}() takes one number`)
+      return positional[0]!
+    }
     switch (name) {
       case 'now': return { t: 'dt', us: now }
+      case 'abs': return { t: 'num', v: Math.abs(one()) }
+      case 'trunc': return { t: 'num', v: Math.trunc(one()) }
+      case 'sgn': return { t: 'num', v: one() < -1e-12 ? -1 : one() > 1e-12 ? 1 : 0 }
+      case 'sin': return { t: 'num', v: Math.sin(one()) }
+      case 'cos': return { t: 'num', v: Math.cos(one()) }
+      case 'tan': return { t: 'num', v: Math.tan(one()) }
+      case 'exp': return { t: 'num', v: Math.exp(one()) }
+      case 'round': return { t: 'num', v: roundHalfEven(positional[0] ?? NaN, positional[1] ?? 0) }
       case 'today': return { t: 'dt', us: Math.floor(now / 86_400e6) * 86_400e6 }
       case 'timedelta': {
         let us = (positional[0] ?? 0) * UNITS['days']! + (positional[1] ?? 0) * 1e6
@@ -160,6 +202,15 @@ class Parser {
       default: throw new Error(`unknown function ${name}()`)
     }
   }
+}
+
+/** Python's round(x, n): to n digits, an exact tie to the even digit. */
+function roundHalfEven(x: number, digits: number): number {
+  const f = 10 ** digits
+  const y = x * f
+  const r = Math.round(y)
+  const tie = Math.abs(y % 1) === 0.5
+  return (tie && r % 2 !== 0 ? r - 1 : r) / f
 }
 
 function numberOf(v: Val): number {

@@ -38,7 +38,36 @@ t.test('strptimeMatcher follows Python strptime', async (t) => {
 t.test('evaluation parameters: names, arithmetic, now() and timedelta', async (t) => {
   const ctx = { parameters: { lo: 5, day: '2020-01-02' }, now: () => new Date('2024-06-01T00:00:00Z') }
   t.same(resolveParameters({ a: { $PARAMETER: 'lo' }, b: { $PARAMETER: 'lo * 2 + 1' }, c: 3 }, ctx), { a: 5, b: 11, c: 3 })
-  t.same(resolveParameters({ d: { $PARAMETER: 'now() - timedelta(weeks=1, days=1)' } }, ctx), { d: '2024-05-24T00:00:00.000000' })
-  t.same(resolveParameters({ d: { $PARAMETER: "day + timedelta(hours=12)" } }, ctx), { d: '2020-01-02T12:00:00.000000' })
+  const tz = process.env['TZ']
+  try {
+    process.env['TZ'] = 'UTC'
+    t.same(resolveParameters({ d: { $PARAMETER: 'now() - timedelta(weeks=1, days=1)' } }, ctx), { d: '2024-05-24T00:00:00' })
+    // Python's datetime.now() is the local time, without zone
+    process.env['TZ'] = 'Europe/Oslo'
+    t.same(resolveParameters({ d: { $PARAMETER: 'now()' } }, ctx), { d: '2024-06-01T02:00:00' })
+  } finally {
+    if (tz === undefined) delete process.env['TZ']
+    else process.env['TZ'] = tz
+  }
+  t.same(resolveParameters({ d: { $PARAMETER: "day + timedelta(hours=12, microseconds=5)" } }, ctx), { d: '2020-01-02T12:00:00.000005' })
   t.throws(() => resolveParameters({ x: { $PARAMETER: 'nope + 1' } }, ctx), { code: 'ETL_EXPECTATION', message: /x: cannot evaluate \$PARAMETER "nope \+ 1": unknown name nope/ })
+})
+
+t.test("suite parameters: GE's operators, constants and functions; a value stored beside the expression", async (t) => {
+  const ctx = { parameters: { lo: 5, cols: ['a', 'b'] }, now: () => new Date('2024-06-01T00:00:00Z') }
+  const v = (expr: string): unknown => resolveParameters({ x: { $PARAMETER: expr } }, ctx)['x']
+  t.equal(v('2^3^2'), 512, '^ is right to left')
+  t.equal(v('-lo + +2'), -3)
+  t.equal(v('trunc(lo / 2)'), 2)
+  t.equal(v('round(2.5)'), 2, 'an exact tie goes to even')
+  t.equal(v('round(3.5)'), 4)
+  t.equal(v('round(0.125, 2)'), 0.12)
+  t.equal(v('abs(-lo) * sgn(-3)'), -5)
+  t.equal(v('PI'), Math.PI)
+  t.equal(v('e'), Math.E)
+  t.equal(v('exp(0) + cos(0) + sin(0) + tan(0)'), 2)
+  t.equal(v('.5 * 4'), 2)
+  t.same(v('cols'), ['a', 'b'], 'a parameter by itself keeps its type')
+  t.same(resolveParameters({ x: { $PARAMETER: 'upstream', '$PARAMETER.upstream': 7 } }, ctx), { x: 7 })
+  t.throws(() => v('lo ^ cols'), { code: 'ETL_EXPECTATION' })
 })
