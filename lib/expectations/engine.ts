@@ -164,7 +164,10 @@ function onlyMatching(check: Check<unknown>, keep: RowTest): Check<MatchingState
 }
 
 /** Compiles a suite for a column list. Throws ETL_EXPECTATION only for expectations with catch_exceptions false. */
-export function compile(suite: Suite, columns: readonly Column[], options: CompileOptions = {}): CompiledSuite {
+export function compile(suite: Suite, columns: readonly Column[], given: CompileOptions = {}): CompiledSuite {
+  const options: CompileOptions = suite.parameters && Object.keys(suite.parameters).length
+    ? { ...given, evaluationParameters: { ...suite.parameters, ...given.evaluationParameters } }
+    : given
   const expectations = suite.expectations.map((_, i) => compileOne(suite, i, columns, options))
   const checks = expectations.map((e) => e.check)
   const n = checks.length

@@ -90,6 +90,7 @@ function shapeProblems(input: unknown): string[] {
   if (!('expectations' in suite)) out.push(`(root) must have required property 'expectations'`)
   for (const key of ['expectation_suite_name', 'name'] as const) if (key in suite) type(`/${key}`, suite[key], 'string')
   if ('meta' in suite) type('/meta', suite['meta'], 'object,null')
+  for (const key of ['evaluation_parameters', 'suite_parameters'] as const) if (key in suite) type(`/${key}`, suite[key], 'object,null')
   if ('expectations' in suite && type('/expectations', suite['expectations'], 'array')) {
     ;(suite['expectations'] as unknown[]).forEach((item, i) => {
       const at = `/expectations/${i}`
@@ -130,7 +131,10 @@ export function parseSuite(input: unknown, source?: string): Suite {
     const lines = [...new Set(problems)]
     throw new EtlError('ETL_SUITE', `${where(source)}not a valid expectation suite: ${lines.join('; ')}`, { details: { errors: lines } })
   }
-  const raw = input as { expectation_suite_name?: string; name?: string; meta?: Record<string, unknown> | null; expectations: Record<string, unknown>[] }
+  const raw = input as {
+    expectation_suite_name?: string; name?: string; meta?: Record<string, unknown> | null; expectations: Record<string, unknown>[]
+    evaluation_parameters?: Record<string, unknown> | null; suite_parameters?: Record<string, unknown> | null
+  }
   const ids = new Set<string>()
   const notices: string[] = []
   const expectations: SuiteExpectation[] = raw.expectations.map((e, index) => {
@@ -175,11 +179,17 @@ export function parseSuite(input: unknown, source?: string): Suite {
     expectations: Object.freeze(expectations),
     meta: raw.meta ?? {},
     notices: Object.freeze(notices),
+    // 0.x `evaluation_parameters`, 1.x `suite_parameters`: values for {"$PARAMETER": ...}; a run's own parameters win
+    parameters: { ...raw.evaluation_parameters, ...raw.suite_parameters },
   })
 }
 
-/** Reads and checks a suite file. Throws ETL_SUITE (missing file, bad JSON, bad suite). */
-export async function readSuite(path: string): Promise<Suite> {
+/**
+ * Reads and checks a suite file. Throws ETL_SUITE (missing file, bad JSON, bad
+ * suite). `onNotice` gets each line of `notices` (an older type name read as
+ * the current one), for the run's log.
+ */
+export async function readSuite(path: string, onNotice?: (message: string) => void): Promise<Suite> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -192,5 +202,7 @@ export async function readSuite(path: string): Promise<Suite> {
   } catch (err) {
     throw new EtlError('ETL_SUITE', `${path}: not valid JSON: ${(err as Error).message}`, { cause: err, details: { path } })
   }
-  return parseSuite(json, path)
+  const suite = parseSuite(json, path)
+  for (const n of suite.notices ?? []) onNotice?.(n)
+  return suite
 }

@@ -48,6 +48,8 @@ export interface Suite {
   readonly meta: Readonly<Record<string, unknown>>
   /** What was read differently from how it was written (an older type name): one line each, to be shown to the user. */
   readonly notices?: readonly string[]
+  /** The suite's own parameter values (`evaluation_parameters` / `suite_parameters`); those given to the run win. */
+  readonly parameters?: Readonly<Record<string, unknown>>
 }
 
 /** An expectation of a checked suite, with its position, id and label. */

@@ -66,7 +66,7 @@ export interface Staged {
 
 async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): Promise<Staged> {
   const { settings, db } = deps
-  const suite = await readSuite(settings.suitePath)
+  const suite = await readSuite(settings.suitePath, (m) => ctx.log.warn(m))
   const started = Date.now()
   const identity = identityRequest(settings, (key) => ctx.summarize('identity', identitySummary(key)))
   const source = pgSource(db, settings.source, { batchSize: settings.batchSize, signal, keepLines: true, ...(identity ? { identity } : {}) })

@@ -33,7 +33,7 @@ import type { ValidationStageSummary } from './summary.ts'
 /** Extraction validation: the CSV (default extracted.csv) or a table/query, through the suite. */
 export async function validateStage(settings: Settings, db: DbConfig | undefined, input: string | undefined, ctx: FlowContext): Promise<ValidationStageSummary> {
   const started = Date.now()
-  const suite = await readSuite(settings.suitePath)
+  const suite = await readSuite(settings.suitePath, (m) => ctx.log.warn(m))
   const prepass = prepassColumns(suite)
   const fromDb = db && !input
   const file = input ?? join(settings.dataDir, STAGE_FILES.extracted)

@@ -162,7 +162,7 @@ function counter(): Transform & { rows: number } {
 async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: AbortSignal): Promise<Staged & { partitions: PartitionsSummary }> {
   const { settings, db } = deps
   const table = check(settings)
-  const suite = await readSuite(settings.suitePath)
+  const suite = await readSuite(settings.suitePath, (m) => ctx.log.warn(m))
   const started = Date.now()
   let plan: PartitionPlan
   let stats: Record<string, ColumnStats> | undefined

@@ -433,6 +433,9 @@ const ROWS: readonly Row[] = [
   { n: 80, input: 'a lock timeout that is not a number', command: 'etl run --lock-timeout soon', code: 'ETL_INVALID_OPTION', exit: 2,
     says: 'Invalid option --lock-timeout: expected a number >= 0, got "soon"',
     run: (s) => s.etl(['run', '--lock-timeout', 'soon']) },
+  { n: 81, input: '`result_format` with `"include_unexpected_rows": true` (the rows are not kept)', command: 'etl run --table ages --suite test/cli/bad-inputs/unexpected-rows.json',
+    code: 'ETL_SUITE', exit: 2, says: 'result_format.include_unexpected_rows true is not supported',
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('unexpected-rows.json')]) },
 ]
 
 /** Removes the last line of the first part of the local feature group that holds rows. */

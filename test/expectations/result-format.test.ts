@@ -131,3 +131,21 @@ t.test('row_condition: only the matching rows are judged and counted', async (t)
   t.equal(g.result.element_count, 45)
   t.equal(g.result.unexpected_count, 37)
 })
+
+t.test("the suite's own parameters (0.x evaluation_parameters, 1.x suite_parameters); the run's win", async (t) => {
+  const kwargs = { min_value: { $PARAMETER: 'lo' }, max_value: { $PARAMETER: 'hi' } }
+  for (const key of ['evaluation_parameters', 'suite_parameters']) {
+    const suite = parseSuite({ [key]: { lo: 50, hi: 200 }, expectations: [{ expectation_type: 'expect_table_row_count_to_be_between', kwargs }] })
+    const c = compile(suite, columns)
+    const s = c.init()
+    c.update(s, rows)
+    t.equal(c.finish(s).results[0]!.success, true, key)
+    const run = compile(suite, columns, { evaluationParameters: { hi: 60 } })
+    const s2 = run.init()
+    run.update(s2, rows)
+    const r = run.finish(s2)
+    t.equal(r.results[0]!.success, false, `${key}: the run's hi wins`)
+    t.same(r.evaluation_parameters, { lo: 50, hi: 60 })
+  }
+  t.throws(() => parseSuite({ suite_parameters: [1], expectations: [] }), { code: 'ETL_SUITE', message: /suite_parameters must be object,null/ })
+})

@@ -61,3 +61,14 @@ t.test('readSuite: missing file, bad JSON, and the default suite', async (t) => 
   const s = await readSuite(new URL('../../fixtures/suites/prostate.json', import.meta.url).pathname)
   t.same(s.expectations.map((e) => e.label), ['target_exp', 'age', 'lcavol', 'lweight', 'gleason', 'pgg45'])
 })
+
+t.test('readSuite passes the notices of older type names on', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'suite-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const path = join(dir, 'old.json')
+  await writeFile(path, JSON.stringify({ expectations: [{ expectation_type: 'expect_column_pair_values_A_to_be_greater_than_B', kwargs: { column_A: 'a', column_B: 'b' } }] }))
+  const seen: string[] = []
+  const s = await readSuite(path, (m) => seen.push(m))
+  t.equal(s.expectations[0]!.config.expectation_type, 'expect_column_pair_values_a_to_be_greater_than_b')
+  t.same(seen, [`${path}: expectation #0 (expect_column_pair_values_A_to_be_greater_than_B): the older name of expect_column_pair_values_a_to_be_greater_than_b; read as expect_column_pair_values_a_to_be_greater_than_b`])
+})
