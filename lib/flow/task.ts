@@ -6,7 +6,7 @@
  *                                          (timeout per attempt: ETL_TIMEOUT)   (run cancelled: Cancelled)
  */
 import { EtlError, exitCodeOf, redact } from '../errors.ts'
-import { cacheFileKey, readCache, writeCache } from './cache.ts'
+import { cacheFileKey, fileStamps, readCache, untrusted, writeCache } from './cache.ts'
 import { currentRunContext, errorRecord } from './context.ts'
 import { silentLogger, type FlowLogger } from './log.ts'
 import { checkFunction, checkInteger, checkName, checkNonNegative, checkPositive, rejectUnknownKeys } from './options.ts'
@@ -46,6 +46,13 @@ export interface TaskOptions<I, R> {
   readonly cacheExpirationSeconds?: number
   /** A last check on a fresh entry (e.g. that a file it names still exists); false runs the task. */
   readonly cacheValid?: (result: R) => boolean | Promise<boolean>
+  /**
+   * The files a result vouches for (its input, the files it wrote): the entry
+   * records each one's size and SHA-256, and is used only while every one
+   * still matches (lib/flow/cache.ts). A file that cannot be read at that
+   * moment keeps the result from being cached.
+   */
+  readonly cacheFiles?: (input: I, result: R) => readonly string[]
   /** Ignore (and overwrite) existing entries. Default false (a flow run can also ask for it). */
   readonly refreshCache?: boolean
   /** Data folder and logger for calls made outside a flow run (inside one, the run's are used). */
@@ -85,7 +92,7 @@ export interface Task<I, R> {
 
 const keys = [
   'name', 'retries', 'retryDelaySeconds', 'retryJitterFactor', 'maxRetryDelaySeconds', 'retryOn', 'timeoutSeconds',
-  'cacheKeyFn', 'cacheExpirationSeconds', 'cacheValid', 'refreshCache', 'dataDir', 'log', 'now', 'random',
+  'cacheKeyFn', 'cacheExpirationSeconds', 'cacheValid', 'cacheFiles', 'refreshCache', 'dataDir', 'log', 'now', 'random',
 ]
 
 /**
@@ -104,7 +111,7 @@ export function task<I = void, R = unknown>(options: TaskOptions<I, R>, fn: (inp
   checkNonNegative('task.maxRetryDelaySeconds', options.maxRetryDelaySeconds)
   checkPositive('task.timeoutSeconds', options.timeoutSeconds)
   checkPositive('task.cacheExpirationSeconds', options.cacheExpirationSeconds)
-  for (const k of ['retryOn', 'cacheKeyFn', 'cacheValid', 'now', 'random'] as const) checkFunction(`task.${k}`, options[k])
+  for (const k of ['retryOn', 'cacheKeyFn', 'cacheValid', 'cacheFiles', 'now', 'random'] as const) checkFunction(`task.${k}`, options[k])
   checkFunction('task fn', fn)
   const call = (input: I, callOptions: TaskCallOptions = {}) => runTask(options, fn, input, callOptions)
   return Object.assign(call, {
@@ -153,7 +160,7 @@ async function runTask<I, R>(options: TaskOptions<I, R>, fn: (input: I, ctx: Tas
   }
   if (fileKey !== undefined && dataDir !== undefined) {
     record.cacheKey = fileKey
-    const hit = options.refreshCache || run?.refreshCache ? undefined : await cacheHit(options, dataDir, fileKey, now())
+    const hit = options.refreshCache || run?.refreshCache ? undefined : await cacheHit(options, dataDir, fileKey, now(), (m) => log.warn(`${label}: ${m}`, { task: record.name, cacheKey: fileKey }))
     if (hit) {
       record.cached = true
       if (hit.expiresAt) record.cacheExpires = hit.expiresAt
@@ -175,7 +182,7 @@ async function runTask<I, R>(options: TaskOptions<I, R>, fn: (input: I, ctx: Tas
       const ctx = (s: AbortSignal): TaskContext => ({ signal: s, attempt, taskName: record.name, runId: run?.runId, log })
       const result = await withTimeout((s) => fn(input, ctx(s)), timeoutMs, signal, `${label} (attempt ${attempt})`)
       record.attemptLog.push({ attempt, start: new Date(started).toISOString(), durationMs: now() - started })
-      if (fileKey !== undefined && dataDir !== undefined) await storeCache(options, dataDir, fileKey, result, now(), record, log)
+      if (fileKey !== undefined && dataDir !== undefined) await storeCache(options, input, dataDir, fileKey, result, now(), record, log)
       finish('Completed')
       return result
     } catch (err) {
@@ -219,9 +226,14 @@ async function runTask<I, R>(options: TaskOptions<I, R>, fn: (input: I, ctx: Tas
   }
 }
 
-async function cacheHit<I, R>(options: TaskOptions<I, R>, dataDir: string, fileKey: string, nowMs: number) {
+async function cacheHit<I, R>(options: TaskOptions<I, R>, dataDir: string, fileKey: string, nowMs: number, warn: (m: string) => void) {
   const entry = await readCache(dataDir, fileKey, nowMs)
   if (!entry) return undefined
+  const distrust = await untrusted(entry)
+  if (distrust) {
+    warn(`cache entry not trusted (${distrust}): running instead`)
+    return undefined
+  }
   if (options.cacheValid) {
     try {
       if (!(await options.cacheValid(entry.result as R))) return undefined
@@ -233,11 +245,12 @@ async function cacheHit<I, R>(options: TaskOptions<I, R>, dataDir: string, fileK
 }
 
 async function storeCache<I, R>(
-  options: TaskOptions<I, R>, dataDir: string, fileKey: string, result: R, nowMs: number, record: TaskRunRecord, log: FlowLogger,
+  options: TaskOptions<I, R>, input: I, dataDir: string, fileKey: string, result: R, nowMs: number, record: TaskRunRecord, log: FlowLogger,
 ): Promise<void> {
   const expiresAt = options.cacheExpirationSeconds === undefined ? null : new Date(nowMs + options.cacheExpirationSeconds * 1000).toISOString()
   try {
-    await writeCache(dataDir, fileKey, { version: 1, task: options.name, createdAt: new Date(nowMs).toISOString(), expiresAt, result })
+    const files = options.cacheFiles ? await fileStamps(options.cacheFiles(input, result)) : undefined
+    await writeCache(dataDir, fileKey, { version: 1, task: options.name, createdAt: new Date(nowMs).toISOString(), expiresAt, result, ...(files ? { files } : {}) })
     if (expiresAt) record.cacheExpires = expiresAt
   } catch (err) {
     log.warn(`task ${record.name}: result not cached`, { error: errorRecord(err).message })

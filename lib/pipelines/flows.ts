@@ -13,6 +13,9 @@ import { STAGE_FILES } from './files.ts'
 import type { ValidationStageSummary } from './summary.ts'
 import type { DbConfig } from '../extract/connect.ts'
 import { flow, task, type FlowLogger } from '../flow/index.ts'
+import { stableJson } from '../flow/cache.ts'
+import { sidecarPath } from '../csv/schema.ts'
+import { validationFileNames } from '../validate/results.ts'
 import { extractToCsv } from './extract.ts'
 import { identityRequest, type Settings } from './settings.ts'
 import { identitySummary } from './identity.ts'
@@ -65,8 +68,8 @@ export const validateFlow = flow({ name: 'extraction-validation' }, async (input
   const { settings } = input
   const fromDb = Boolean(input.db && !input.input)
   let fingerprint: string | undefined
-  if (!fromDb) {
-    const file = input.input ?? join(settings.dataDir, STAGE_FILES.extracted)
+  const file = fromDb ? undefined : (input.input ?? join(settings.dataDir, STAGE_FILES.extracted))
+  if (file) {
     const [info, suiteText] = await Promise.all([stat(file).catch(() => undefined), readFile(settings.suitePath, 'utf8').catch(() => undefined)])
     if (info && suiteText !== undefined) fingerprint = JSON.stringify([file, info.size, info.mtimeMs, suiteText, settings.invalidRows])
   }
@@ -77,7 +80,9 @@ export const validateFlow = flow({ name: 'extraction-validation' }, async (input
     ...(fingerprint ? {
       cacheKeyFn: () => fingerprint,
       cacheExpirationSeconds: 24 * 3600,
-      cacheValid: (r: ValidationStageSummary) => (r.files ?? []).every((f) => existsSync(f)),
+      cacheValid: (r: ValidationStageSummary) => (r.files ?? []).every((f) => existsSync(f)) && resultFileAgrees(settings.dataDir, r),
+      // The entry is used only while the CSV validated, its sidecar and the results files are byte for byte as cached.
+      cacheFiles: (_: undefined, r: ValidationStageSummary) => [file!, sidecarPath(file!), ...(r.files ?? [])],
     } : {}),
   }, () => validateStage(settings, input.db, input.input, ctx))
   const summary = await step(undefined, { signal: ctx.signal })
@@ -85,6 +90,16 @@ export const validateFlow = flow({ name: 'extraction-validation' }, async (input
   failUnlessWarn(settings, 'the validation', summary, 'expectations', `over ${summary.rows} rows`)
   return summary
 })
+
+/** A cached validation summary says what the results JSON in the data folder says (success and statistics). */
+async function resultFileAgrees(dataDir: string, summary: ValidationStageSummary): Promise<boolean> {
+  try {
+    const json = JSON.parse(await readFile(validationFileNames(dataDir, 'extract').json, 'utf8')) as { success?: unknown; statistics?: unknown }
+    return json.success === summary.success && stableJson(json.statistics) === stableJson(summary.statistics)
+  } catch {
+    return false
+  }
+}
 
 /**
  * A failed (meta-)validation fails its flow, so that the run record says Failed with the exit code (3), as a
