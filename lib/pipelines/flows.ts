@@ -19,6 +19,7 @@ import { validationFileNames } from '../validate/results.ts'
 import { extractToCsv } from './extract.ts'
 import { identityRequest, type Settings } from './settings.ts'
 import { identitySummary } from './identity.ts'
+import { incrementalSummary, planIncremental, removePending, writePending } from './incremental.ts'
 import { metaValidateLineage, transformLineage } from './lineage.ts'
 import { loadStage, removeStageFile, validateStage } from './stages.ts'
 
@@ -46,12 +47,17 @@ export const extractFlow = flow({ name: 'extract' }, async (input: PipelineInput
   const step = task({ name: 'extract', retries: settings.retries, retryDelaySeconds: settings.retryDelay }, async (_: undefined, tctx) => {
     const started = Date.now()
     await removeStageFile(join(settings.dataDir, STAGE_FILES.validated)) // the rows that passed the validation of the previous extract
+    await removePending(settings.dataDir) // the watermark of the previous extract, if its load never came
+    const incremental = settings.incremental ? await planIncremental(needDb(input), settings) : undefined
+    if (incremental) ctx.summarize('incremental', incrementalSummary(incremental.plan))
+    const request = identityRequest(settings, (key) => ctx.summarize('identity', identitySummary(key)))
     const s = await extractToCsv({
-      db: needDb(input), source: settings.source, dataDir: settings.dataDir, batchSize: settings.batchSize, signal: tctx.signal, extractId: ctx.runId,
-      identity: identityRequest(settings, (key) => ctx.summarize('identity', identitySummary(key))),
+      db: needDb(input), source: incremental?.source ?? settings.source, dataDir: settings.dataDir, batchSize: settings.batchSize, signal: tctx.signal, extractId: ctx.runId,
+      identity: request && incremental ? { ...request, resolved: incremental.plan.identity } : request,
       onBatch: (rows) => input.log.progress?.(`extract: ${rate(rows, started)}`),
     })
     const summary = { source: 'table' in settings.source ? `table ${settings.source.table}` : 'query', rows: s.rows, columns: s.columns, file: s.file, durationMs: Date.now() - started }
+    if (incremental) await writePending(settings, incremental.plan, ctx.runId)
     ctx.summarize('extract', summary)
     return summary
   })

@@ -40,6 +40,8 @@ import { validateStep } from '../validate/validate.ts'
 import { openSink } from './sink.ts'
 import { identityRequest, type Settings } from './settings.ts'
 import { identitySummary } from './identity.ts'
+import { incrementalSummary, planIncremental, saveWatermark, type IncrementalPlan } from './incremental.ts'
+import { warnAfterCommit } from './warnings.ts'
 import type { RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary } from './summary.ts'
 import { decideGate, gateReport } from './gate.ts'
 import { STAGE_FILES } from './files.ts'
@@ -62,14 +64,20 @@ export interface Staged {
   readonly counts: StageCountsSummary
   /** The extract the stage files descend from (extracted.csv's id and checksum), named by the meta-validation's files. */
   readonly lineage?: Lineage
+  /** An incremental run: the watermark to record once the commit succeeded. */
+  readonly incremental?: IncrementalPlan
 }
 
 async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): Promise<Staged> {
   const { settings, db } = deps
   const suite = await readSuite(settings.suitePath, (m) => ctx.log.warn(m))
   const started = Date.now()
-  const identity = identityRequest(settings, (key) => ctx.summarize('identity', identitySummary(key)))
-  const source = pgSource(db, settings.source, { batchSize: settings.batchSize, signal, keepLines: true, ...(identity ? { identity } : {}) })
+  // An incremental run reads the window past the watermark; its ids' key was resolved on the table itself.
+  const incremental = settings.incremental ? await planIncremental(db, settings) : undefined
+  if (incremental) ctx.summarize('incremental', incrementalSummary(incremental.plan))
+  const request = identityRequest(settings, (key) => ctx.summarize('identity', identitySummary(key)))
+  const identity = request && incremental ? { ...request, resolved: incremental.plan.identity } : request
+  const source = pgSource(db, incremental?.source ?? settings.source, { batchSize: settings.batchSize, signal, keepLines: true, ...(identity ? { identity } : {}) })
   source.once('error', () => {}) // an opening error comes through `columns`, awaited next; later ones through pipeline()
   let columns
   try {
@@ -130,7 +138,7 @@ async function stageAll(deps: RunDeps, ctx: FlowContext, signal: AbortSignal): P
     }
     ctx.summarize('counts', counts)
     const extractLineage = lineage()
-    return { sink, suite, validation, transform, counts, ...(extractLineage ? { lineage: extractLineage } : {}) }
+    return { sink, suite, validation, transform, counts, ...(extractLineage ? { lineage: extractLineage } : {}), ...(incremental ? { incremental: incremental.plan } : {}) }
   } catch (err) {
     source.destroy()
     await sink?.abort().catch(() => {})
@@ -194,5 +202,14 @@ export async function finishRun(deps: Pick<RunDeps, 'settings' | 'warn'>, ctx: F
   const load = await commitTask(undefined, { signal: ctx.signal })
   ctx.summarize('gate', { passed: gate.passed, policy: settings.onInvalid, failed: gate.failed, committed: true })
   ctx.summarize('load', load)
+  // Committed: from here on nothing may fail the run (a caller would retry a load that happened). A watermark
+  // that could not be written only means the next run reads these rows again, and merges them.
+  if (staged.incremental) {
+    try {
+      await saveWatermark(settings, staged.incremental, ctx.runId)
+    } catch (err) {
+      warnAfterCommit(ctx, deps.warn, `the watermark ${staged.incremental.file} was not written (${(err as Error).message}); the next run reads these rows again and merges them`)
+    }
+  }
   return ctx.summary as RunSummary
 }

@@ -118,9 +118,9 @@ function incrementalOf(config: Readonly<EtlConfig>, id: Settings['transform']['i
   }
   if (id !== 'derived')
     throw new EtlError('ETL_USAGE', `--incremental with --id ${id}: an incremental load re-reads the rows at the watermark and relies on stable ids to merge them; use --id derived (the default)`)
-  if (write !== 'merge')
+  if (write === 'append' || (write === 'replace' && !config.fullRefresh))
     throw new EtlError('ETL_USAGE', `--incremental with --write ${write}: an incremental batch holds only the new and changed rows, so it must be merged into the group (--write merge, the default)` +
-      (write === 'replace' ? '; for a whole new copy use --full-refresh --write replace without --incremental, i.e. a plain run with --write replace' : ''))
+      (write === 'replace' ? '; to start over with only the rows there are now, add --full-refresh' : ''))
   if (config.fullRefresh && config.since !== undefined)
     throw new EtlError('ETL_USAGE', '--full-refresh reads every row and --since V only rows from V: give one of them')
   return { column, fullRefresh: config.fullRefresh === true, since: config.since, until: config.until }

@@ -28,6 +28,8 @@ import { loadLineageProblem } from './lineage.ts'
 import { STAGE_FILES } from './files.ts'
 import type { Settings } from './settings.ts'
 import { openSink } from './sink.ts'
+import { commitPending, incrementalSummary } from './incremental.ts'
+import { warnAfterCommit } from './warnings.ts'
 import type { ValidationStageSummary } from './summary.ts'
 
 /** Extraction validation: the CSV (default extracted.csv) or a table/query, through the suite. */
@@ -147,5 +149,12 @@ export async function loadStage(settings: Settings, input: string | undefined, c
   }
   const load = { ...(await sink.commit()), durationMs: Date.now() - started }
   ctx.summarize('load', load)
+  // Committed: the watermark of an `etl extract --incremental` moves now; a failure is a warning (lib/pipelines/warnings.ts).
+  try {
+    const plan = await commitPending(settings, ctx.runId)
+    if (plan) ctx.summarize('incremental', incrementalSummary(plan))
+  } catch (err) {
+    warnAfterCommit(ctx, warn, `the watermark of the incremental extract was not written (${(err as Error).message}); the next run reads these rows again and merges them`)
+  }
   return load
 }

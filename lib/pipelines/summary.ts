@@ -6,6 +6,7 @@
 import type { SuiteResult, SuiteStatistics } from '../expectations/types.ts'
 import type { LoadSummary } from '../load/sink.ts'
 import type { Column } from '../types.ts'
+import type { incrementalSummary } from './incremental.ts'
 
 export interface ExtractStageSummary {
   readonly source: string
@@ -78,6 +79,10 @@ export interface IdentitySummary {
 
 export interface RunSummary {
   identity?: IdentitySummary
+  /** `--incremental`: the window read and the watermark after the commit (lib/pipelines/incremental.ts). */
+  incremental?: ReturnType<typeof incrementalSummary>
+  /** What went wrong after the commit (the run stays Completed): lib/pipelines/warnings.ts. */
+  warnings?: string[]
   partitions?: PartitionsStageSummary
   extract?: ExtractStageSummary
   validation?: ValidationStageSummary

@@ -35,6 +35,7 @@ import type { StagedSink } from '../load/sink.ts'
 import { STAGE_FILES } from '../pipelines/files.ts'
 import { finishRun, type Staged } from '../pipelines/run.ts'
 import { identitySummary } from '../pipelines/identity.ts'
+import { applyWindow, incrementalSummary, planIncremental, type IncrementalPlan } from '../pipelines/incremental.ts'
 import { identityRequest } from '../pipelines/settings.ts'
 import { resolveIdentity, type IdentityKey } from '../extract/identity.ts'
 import { qualifiedName } from '../extract/relation.ts'
@@ -167,13 +168,20 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
   let plan: PartitionPlan
   let stats: Record<string, ColumnStats> | undefined
   let resolvedIdentity: IdentityKey | undefined
+  let incremental: IncrementalPlan | undefined
   const client = await connect(db)
   try {
     const key = await choosePartitionKey(client, table, deps.partitionKey)
     plan = await planPartitions(client, table, key, deps.partitions)
     // The stable ids' key, found once here (catalog), so that every worker hashes the same columns.
     const request = identityRequest(settings)
-    if (request) {
+    if (settings.incremental) {
+      // The ranges split the whole table; each reads only its part of the window past the watermark.
+      incremental = (await planIncremental(db, settings)).plan
+      ctx.summarize('incremental', incrementalSummary(incremental))
+      resolvedIdentity = incremental.identity
+      ctx.summarize('identity', identitySummary(resolvedIdentity))
+    } else if (request) {
       const described = await client.query(`SELECT * FROM ${qualifiedName(table)} LIMIT 0`)
       resolvedIdentity = await resolveIdentity(client, settings.source, described.fields.map((f) => ({ name: f.name, type: 'text' })), request)
       ctx.summarize('identity', identitySummary(resolvedIdentity))
@@ -192,7 +200,7 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
     ? { buckets: await localStoreBuckets(settings.dataDir, settings.featureGroup), primaryKey: settings.featureGroup.primaryKey ?? [settings.transform.idColumn] }
     : undefined
   const jobs: PartitionJob[] = plan.ranges.map((range) => ({
-    runId: ctx.runId, index: range.index, count: plan.ranges.length, source: rangeSource(plan, range) as PartitionJob['source'], parts, suite, stats,
+    runId: ctx.runId, index: range.index, count: plan.ranges.length, source: windowed(rangeSource(plan, range) as PartitionJob['source'], incremental), parts, suite, stats,
     batchSize: settings.batchSize, invalidRows: settings.invalidRows, transform: { ...transform, id: id as 'nanoid' | 'derived', runTime }, ...(store ? { store } : {}),
     ...(resolvedIdentity ? { identity: { idColumn: settings.transform.idColumn, resolved: resolvedIdentity } } : {}),
   }))
@@ -259,7 +267,7 @@ async function stagePartitions(deps: PartitionedDeps, ctx: FlowContext, signal: 
     ctx.summarize('validation', validation)
     ctx.summarize('transform', transformSummary)
     ctx.summarize('counts', counts)
-    return { sink, suite, validation, transform: transformSummary, counts, partitions }
+    return { sink, suite, validation, transform: transformSummary, counts, partitions , ...(incremental ? { incremental } : {}) }
   } catch (err) {
     await sink?.abort().catch(() => {})
     throw err
@@ -276,4 +284,9 @@ export async function runPartitioned(deps: PartitionedDeps, ctx: FlowContext): P
   const partitionsTask = task({ name: 'partitions' }, (_: undefined, tctx) => stagePartitions(deps, ctx, tctx.signal))
   const staged = await partitionsTask(undefined, { signal: ctx.signal })
   return finishRun(deps, ctx, staged, metaSuite)
+}
+
+/** A range's query within the incremental window, if any. */
+function windowed(source: PartitionJob['source'], plan: IncrementalPlan | undefined): PartitionJob['source'] {
+  return plan ? { query: applyWindow(source.query, plan) } : source
 }

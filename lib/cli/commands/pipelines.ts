@@ -32,7 +32,7 @@ export function reportLoad(load: LoadSummary, log: Logger): void {
 
 export const extractCommand: Command = {
   summary: 'extract the source into extracted.csv (+ extracted.schema.json), with the stable id column of --id derived',
-  flags: [...source, 'id', 'key', 'id-column', ...output],
+  flags: [...source, ...incremental, 'id', 'key', 'id-column', 'feature-group', 'feature-group-version', ...output],
   async run(ctx, values, positionals) {
     noPositionals(positionals)
     return runFlowCommand(ctx, commandConfig(ctx, values), extractFlow, {
