@@ -57,6 +57,7 @@ export const flags = {
   'partition-key': { type: 'string', arg: 'COL', help: 'numeric or timestamp column to split on' },
   concurrency: { type: 'string', arg: 'K', help: 'partitions a worker runs at once (default 1)' },
   out: { type: 'string', arg: 'FILE', help: 'where to write the suggested suite (default: stdout)' },
+  'max-age': { type: 'string', arg: 'SECONDS', help: 'etl health: the oldest heartbeat that counts as alive (default 30)' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const satisfies Record<string, FlagSpec>
 

@@ -12,6 +12,7 @@ import { scheduleCommand } from './commands/schedule.ts'
 import { storeCommand } from './commands/store.ts'
 import { workerCommand } from './commands/worker.ts'
 import { notifyCommand } from './commands/notify.ts'
+import { healthCommand } from './health.ts'
 import { profileCommand, suiteCommand } from './commands/profile.ts'
 
 export interface Command {
@@ -37,4 +38,5 @@ export const commands: Readonly<Record<string, Command>> = {
   notify: notifyCommand,
   profile: profileCommand,
   suite: suiteCommand,
+  health: healthCommand,
 }

@@ -8,6 +8,7 @@ import { withDotEnv } from '../config/config.ts'
 import { asEtlError, EtlError } from '../errors.ts'
 import { flagHelp, parseFlags } from './args.ts'
 import { commands, type Command } from './commands.ts'
+import { startHeartbeat } from './health.ts'
 import { makeLogger, signalExitCode, type CommandContext, type Io } from './context.ts'
 
 export interface MainOptions extends Partial<Io> {
@@ -27,6 +28,7 @@ const ENVIRONMENT = [
   ['ETL_WEBHOOK_SECRET', 'signs webhook bodies (HMAC-SHA256)'],
   ['ETL_QUEUE_URL', 'the queue of --partitions and `etl worker` (default: the source database)'],
   ['TMPDIR', "where the embedded PostgreSQL's data folder goes"],
+  ['ETL_HEARTBEAT_FILE', 'a file a running command rewrites every 5 s, for `etl health`'],
   ['ETL_NO_REEXEC=1', 'do not restart node with the memory flags'],
   ['.env', 'read from the working folder (variables already set win)'],
 ] as const
@@ -48,6 +50,7 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   runs: ['etl runs', 'etl runs --json', 'etl runs <id>'],
   docs: ['etl docs --open'],
   worker: ['ETL_QUEUE_URL=postgres://etl@queue/etl etl worker --concurrency 2'],
+  health: ['ETL_HEARTBEAT_FILE=/tmp/etl-heartbeat etl health --max-age 30'],
 }
 
 function usage(): string {
@@ -181,7 +184,12 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       return 0
     }
     ctx = { ...ctx, env: withDotEnv(ctx.cwd, ctx.env) }
-    return await command.run(ctx, values, positionals)
+    const heartbeat = name === 'health' ? undefined : startHeartbeat(ctx.env, name)
+    try {
+      return await command.run(ctx, values, positionals)
+    } finally {
+      await heartbeat?.stop()
+    }
   } catch (err) {
     const e = ctx.signal.aborted && !(err instanceof EtlError) ? new EtlError('ETL_CANCELLED', 'stopped by a signal', { cause: err }) : asEtlError(err)
     const log = makeLogger(ctx, { log: json ? 'json' : 'text' })
