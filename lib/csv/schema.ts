@@ -34,5 +34,11 @@ export async function readSidecar(csvPath: string): Promise<SchemaSidecar> {
   const cols = (parsed as { columns?: unknown }).columns
   if (!Array.isArray(cols) || !cols.every((c) => typeof c?.name === 'string' && typeof c?.type === 'string'))
     throw new EtlError('ETL_INPUT', `schema sidecar ${path} must hold {"columns": [{"name", "type"}, ...]}`)
+  const seen = new Set<string>()
+  for (const c of cols as Column[]) {
+    if (seen.has(c.name))
+      throw new EtlError('ETL_COLUMN_NAME', `${csvPath} has the column ${JSON.stringify(c.name)} twice (schema sidecar ${path}): a stage could check or load only one of them`, { details: { column: c.name } })
+    seen.add(c.name)
+  }
   return { columns: Object.freeze(cols.map((c: Column) => Object.freeze({ name: c.name, type: c.type }))), rows: (parsed as { rows?: number }).rows }
 }

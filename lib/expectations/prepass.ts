@@ -61,7 +61,8 @@ async function aggregate(db: Queryable, text: string, values: unknown[], columns
 /**
  * Mean and sample standard deviation of `columns`, computed by PostgreSQL
  * over the source in one query (falls back to one query per column when a
- * column cannot be averaged). Throws ETL_DB_QUERY when the source itself fails.
+ * column cannot be averaged: a missing or non-numeric column is left out).
+ * Throws ETL_DB_QUERY only when the source itself fails.
  */
 export async function columnStatsFromPg(db: Queryable, source: SourceSpec, columns: readonly string[]): Promise<Record<string, ColumnStats>> {
   const out: Record<string, ColumnStats> = {}
@@ -82,8 +83,12 @@ export async function columnStatsFromPg(db: Queryable, source: SourceSpec, colum
       lastError = err
     }
   }
-  if (!Object.keys(out).length && lastError)
-    throw new EtlError('ETL_DB_QUERY', `the prepass query failed: ${(lastError as Error).message}`, { cause: lastError })
+  if (!Object.keys(out).length && lastError) {
+    // Every column failed: if the source itself reads, the columns are missing or not numeric, and their
+    // z-score expectations fail with that (a failed expectation, the gate), as for any other column check.
+    const sourceReads = await db.query(`SELECT 1 FROM (${text}) AS etl_source LIMIT 0`, values).then(() => true, () => false)
+    if (!sourceReads) throw new EtlError('ETL_DB_QUERY', `the prepass query failed: ${(lastError as Error).message}`, { cause: lastError })
+  }
   return out
 }
 

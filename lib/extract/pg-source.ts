@@ -128,11 +128,26 @@ async function columnsOf(client: pg.ClientBase, fields: readonly pg.FieldDef[]):
 }
 
 /**
+ * A source every stage can carry: at least one column (a row of no fields cannot be a CSV record) and no name
+ * twice (a stage file, a suite and the store know a column by its name). ETL_COLUMN_NAME.
+ */
+export function refuseColumns(columns: readonly Column[], what: string): void {
+  if (!columns.length) throw new EtlError('ETL_COLUMN_NAME', `${what} has no columns: there is nothing to extract`)
+  const seen = new Set<string>()
+  for (const c of columns) {
+    if (seen.has(c.name))
+      throw new EtlError('ETL_COLUMN_NAME', `${what} has the column ${JSON.stringify(c.name)} twice: give each column its own name (\`AS ...\`)`, { details: { column: c.name } })
+    seen.add(c.name)
+  }
+}
+
+/**
  * Streams a table (`{table: 'schema.table'}`) or a query (`{query, values}`) as
  * batches of array rows. Emits `'columns'` (Column[]) before the first batch and
  * always pushes at least one batch (zero rows for an empty result).
  *
  * Errors: ETL_DB_CONNECT / ETL_DB_AUTH (connecting), ETL_UNKNOWN_TABLE,
+ * ETL_COLUMN_NAME (no columns, or a name twice: refuseColumns),
  * ETL_DB_QUERY (the query fails), ETL_DB_CONNECTION_LOST (mid-stream).
  */
 export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOptions = {}): PgSource {
@@ -247,6 +262,7 @@ export function pgSource(db: PgSourceDb, spec: SourceSpec, options: PgSourceOpti
     }
     const described = await client.query({ text: `SELECT * FROM (${text}) AS etl_source LIMIT 0`, values })
     const resolved = await columnsOf(client, described.fields)
+    refuseColumns(resolved.columns, what)
     columns = Object.freeze(resolved.columns)
     if (options.identity) {
       const key = await resolveIdentity(client, spec, columns, options.identity)

@@ -58,7 +58,8 @@ export function sourceSql(spec: SourceSpec): { text: string; values: unknown[] }
   if ('table' in spec) return { text: `SELECT * FROM ${qualifiedName(spec.table)}`, values: [] }
   const text = spec.query.trim().replace(/;\s*$/, '')
   if (!text) throw new EtlError('ETL_USAGE', 'the source query is empty')
-  return { text, values: [...(spec.values ?? [])] }
+  // The text is wrapped (`FROM (<query>) AS etl_source`): a line break ends a `--` comment on its last line first.
+  return { text: text + '\n', values: [...(spec.values ?? [])] }
 }
 
 /** A short description of a source, for messages and run records. */

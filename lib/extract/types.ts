@@ -10,7 +10,8 @@
  * | date                               | 'YYYY-MM-DD' (ISO 8601 signed years for BC and past 9999)        |
  * | timestamp, timestamptz             | ISO 8601 UTC string ending in Z, fraction kept as PostgreSQL gave |
  * | json, jsonb                        | the parsed JSON value, numbers a double would change kept as     |
- * |                                    | their text (JSON.rawJSON), a JSON null as JSON_NULL              |
+ * |                                    | their text (JSON.rawJSON), a JSON null as JSON_NULL; a json text |
+ * |                                    | with a key twice in an object: the text                          |
  * | arrays                             | JS arrays of the mapped elements (bounds other than 1, or a json |
  * |                                    | element that is a JSON null: PostgreSQL's text)                  |
  * | domains                            | as their base type                                               |
@@ -75,6 +76,42 @@ const keepNumbers: SourceReviver = (_key, v, context) => (typeof v === 'number' 
 export function parseJsonValue(s: string): unknown {
   const v: unknown = JSON.parse(s, keepNumbers as (this: unknown, key: string, value: unknown) => unknown)
   return v === null ? JSON_NULL : v
+}
+
+/** Keys written in a JSON text (each `:` outside a string is one). */
+function keysInText(s: string): number {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 58) n++
+    else if (c === 34) {
+      for (i++; i < s.length; i++) {
+        const q = s.charCodeAt(i)
+        if (q === 92) i++
+        else if (q === 34) break
+      }
+    }
+  }
+  return n
+}
+
+/** Keys of the objects in a parsed JSON value. */
+function keysInValue(v: unknown): number {
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + keysInValue(x), 0)
+  if (v === null || typeof v !== 'object' || isRawJson(v)) return 0
+  let n = 0
+  for (const x of Object.values(v)) n += 1 + keysInValue(x)
+  return n
+}
+
+/**
+ * A json (not jsonb) value: as parseJsonValue, but a text with a key twice in one object (`{"a": 1, "a": 2}`,
+ * which json keeps and a parsed object cannot) is kept as PostgreSQL's text, a string.
+ */
+export function parseJsonText(s: string): unknown {
+  const v = parseJsonValue(s)
+  if (typeof v !== 'object' || v === JSON_NULL || s.indexOf(':') === -1) return v
+  return keysInText(s) === keysInValue(v) ? v : s
 }
 
 /** Whether `v` is a JSON number kept as its text (or JSON_NULL): an object that JSON.stringify writes as text. */
@@ -183,7 +220,7 @@ const scalarParsers: Readonly<Record<string, Parser>> = {
   int2: Number, int4: Number, float4: Number, float8: Number,
   int8: parseInt8, numeric: parseNumeric, bool: parseBool, date: parseDate,
   timestamp: parseTimestamp, timestamptz: parseTimestamptz,
-  json: parseJsonValue, jsonb: parseJsonValue,
+  json: parseJsonText, jsonb: parseJsonValue,
 }
 
 /** The element delimiter of the built-in array types (pg_type.typdelim of the element): `;` for box, else `,`. */
@@ -198,7 +235,7 @@ export function parserFor(type: string): Parser {
     const element = scalarParsers[type.slice(1)] ?? identity
     const delimiter = delimiters[type] ?? ','
     // A json element that is a JSON null would be written `null`, as a NULL element is: such an array stays its text.
-    if (element === parseJsonValue) return (s) => {
+    if (element === parseJsonValue || element === parseJsonText) return (s) => {
       const v = parseArrayLiteral(s, delimiter, element)
       return Array.isArray(v) && hasJsonNull(v) ? s : v
     }

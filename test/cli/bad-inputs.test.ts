@@ -436,6 +436,22 @@ const ROWS: readonly Row[] = [
   { n: 81, input: '`result_format` with `"include_unexpected_rows": true` (the rows are not kept)', command: 'etl run --table ages --suite test/cli/bad-inputs/unexpected-rows.json',
     code: 'ETL_SUITE', exit: 2, says: 'result_format.include_unexpected_rows true is not supported',
     run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('unexpected-rows.json')]) },
+  // ── exact values: column names a stage can carry, the z-score prepass ──
+  { n: 82, input: 'a source query that names a column twice', command: "etl extract --query 'SELECT 1 AS a, 2 AS a'", code: 'ETL_COLUMN_NAME', exit: 2,
+    says: 'the source query has the column "a" twice',
+    run: (s) => s.etl(['extract', '--query', 'SELECT 1 AS a, 2 AS a']) },
+  { n: 83, input: 'a stage CSV that has a column twice (`age,age`)', command: 'etl validate --input test/cli/bad-inputs/dup-columns.csv --suite test/cli/bad-inputs/ages.json',
+    code: 'ETL_COLUMN_NAME', exit: 2, says: 'has the column "age" twice',
+    run: (s) => s.etl(['validate', '--input', fx('dup-columns.csv'), '--suite', fx('ages.json')]) },
+  { n: 84, input: 'a table with no columns (and two rows)', command: 'etl extract --table no_columns', code: 'ETL_COLUMN_NAME', exit: 2,
+    says: 'table no_columns has no columns: there is nothing to extract',
+    run: (s) => s.etl(['extract', '--table', 'no_columns']) },
+  { n: 85, input: 'a z-score expectation on a column that is not in the table', command: 'etl run --table ages --suite test/cli/bad-inputs/zscore-missing.json',
+    code: 'ETL_QUALITY_GATE', exit: 3, says: 'raised an exception: column "nosuch" is not in the table', absent: [],
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('zscore-missing.json')]) },
+  { n: 86, input: 'a z-score expectation on a text column', command: 'etl run --table ages_notes --suite test/cli/bad-inputs/zscore-text.json',
+    code: 'ETL_QUALITY_GATE', exit: 3, says: 'raised an exception: column note (text) is not numeric: z-scores need numbers', absent: [],
+    run: (s) => s.etl(['run', '--table', 'ages_notes', '--suite', fx('zscore-text.json')]) },
 ]
 
 /** Removes the last line of the first part of the local feature group that holds rows. */
@@ -464,6 +480,7 @@ await db.client.query(`
   CREATE TABLE bad_names ("Bad Name" int); INSERT INTO bad_names VALUES (1);
   CREATE TABLE has_user_id (user_id int, a int); INSERT INTO has_user_id VALUES (1, 2);
   CREATE TABLE null_key (k int, v int); INSERT INTO null_key VALUES (1, 1), (NULL, 2);
+  CREATE TABLE no_columns (); INSERT INTO no_columns DEFAULT VALUES; INSERT INTO no_columns DEFAULT VALUES;
 `)
 const hw = await HopsworksEmulator.start()
 t.teardown(() => hw.close())

@@ -6,6 +6,7 @@ import pg from 'pg'
 import t from 'tap'
 import { EtlError } from '../../lib/errors.ts'
 import { pgSource } from '../../lib/extract/pg-source.ts'
+import { columnStatsFromPg } from '../../lib/expectations/prepass.ts'
 import type { Batch } from '../../lib/types.ts'
 import { testDb } from '../support/pg.ts'
 
@@ -132,4 +133,18 @@ t.test('bad options and names', async (t) => {
   const bad = pgSource(client, { query: 'SELEC nonsense' })
   const [badErr] = await once(bad, 'error')
   t.match(badErr, { code: 'ETL_DB_QUERY', message: /syntax error/ })
+})
+
+t.test('a query ending in a -- comment reads, through COPY, the cursor and the prepass', async (t) => {
+  const { config, client } = await testDb(t)
+  const query = 'SELECT g AS x FROM generate_series(1, 3) g -- the last line is a comment'
+  for (const via of ['copy', 'cursor'] as const) {
+    const rows: unknown[] = []
+    for await (const b of pgSource(config, { query }, { via }) as AsyncIterable<Batch>) rows.push(...b.rows)
+    t.same(rows, [[1], [2], [3]], via)
+  }
+  const stats = await columnStatsFromPg(client, { query }, ['x'])
+  t.same(stats, { x: { count: 3, mean: 2, stdev: 1 } })
+  t.same(await columnStatsFromPg(client, { query }, ['nosuch']), {}, 'a missing column is left out (its expectation reports it), not a query error')
+  await t.rejects(columnStatsFromPg(client, { query: 'SELEC 1' }, ['x']), { code: 'ETL_DB_QUERY' }, 'a source that fails is')
 })
