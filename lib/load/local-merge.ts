@@ -161,10 +161,38 @@ export interface MergeOptions {
   readonly unique?: boolean
   /** merge (default): upsert on the key; append: add the rows; replace: the bucket holds exactly the new rows. */
   readonly write?: 'merge' | 'append' | 'replace'
+  /** A column left out when a new row is compared with the old one (the event time the run stamps). */
+  readonly ignore?: number
 }
 
-/** A record's identity for "unchanged": its 53-bit hash and its length (a record equal in both is taken as the same). */
-const recordSig = (raw: string): string => `${keyHash(raw)}:${raw.length}`
+/**
+ * A record's identity for "unchanged": its 53-bit hash and its length (a record equal in both is taken as the
+ * same), field `ignore` (the event time a run stamps) left out.
+ */
+function recordSig(raw: string, ignore: number | undefined): string {
+  if (ignore !== undefined) {
+    let field = 0
+    let start = 0
+    let quoted = false
+    for (let i = 0; i <= raw.length; i++) {
+      const c = i < raw.length ? raw.charCodeAt(i) : 44
+      if (quoted) {
+        if (c === 34) quoted = raw.charCodeAt(i + 1) === 34 ? (i++, true) : false
+        continue
+      }
+      if (c === 34) quoted = true
+      else if (c === 44 || c === 10 || c === 13 || i === raw.length) {
+        if (field === ignore) {
+          raw = raw.slice(0, start) + raw.slice(i)
+          break
+        }
+        field++
+        start = i + 1
+      }
+    }
+  }
+  return `${keyHash(raw)}:${raw.length}`
+}
 
 /**
  * Writes `out` = header + (old rows whose key has no new row) + (new rows,
@@ -173,7 +201,8 @@ const recordSig = (raw: string): string => `${keyHash(raw)}:${raw.length}`
  * `old` is a bucket file with its header (any may be missing). When there is
  * no `old` and no key repeats, `incoming` is renamed to `out`. Resolves to
  * the bucket's figures: a new row whose key had an old row is `updated`, or
- * `unchanged` when the two records are the same text; `write: 'append'` adds
+ * `unchanged` when the two records are the same text but for column `ignore`
+ * (then the old row stays as it was: a re-run of the same data changes nothing); `write: 'append'` adds
  * every new row (all `inserted`); `write: 'replace'` keeps no old row (those
  * whose key has no new row are `deleted`).
  *
@@ -185,6 +214,7 @@ const recordSig = (raw: string): string => `${keyHash(raw)}:${raw.length}`
  */
 export async function mergeBucket(incoming: string, keys: string, old: string, out: string, header: string, keyIdx: readonly number[], options: MergeOptions = {}): Promise<BucketFigures> {
   const write = options.write ?? 'merge'
+  const ignore = options.ignore
   const hasOld = await exists(old)
   const sync = options.sync !== false
   const figures = (rows: number, before: number, inserted: number, updated = 0, unchanged = 0, deleted = 0): BucketFigures => ({ rows, before, inserted, updated, unchanged, deleted })
@@ -237,7 +267,7 @@ export async function mergeBucket(incoming: string, keys: string, old: string, o
     let rows = 0
     let before = 0
     let matched = 0
-    let unchanged = 0
+    const same = new Set<number>() // positions of new rows equal to the old row of their key
     await o.write(header)
     if (hasOld) {
       // The new keys that may meet an old row, each with the position of its last row.
@@ -259,16 +289,26 @@ export async function mergeBucket(incoming: string, keys: string, old: string, o
         const n = at.get(k)
         if (n !== undefined) {
           matched++
-          oldSig.set(n, recordSig(raw))
+          oldSig.set(n, recordSig(raw, ignore))
           return
         }
         if (write === 'replace') return
         await o.write(raw)
         rows++
       })
-      if (oldSig.size) await eachRaw(incoming, true, (raw, n) => void (oldSig.get(n) === recordSig(raw) && unchanged++))
+      // A new row equal to the old one (the event time the run stamps aside) leaves the old row as it was.
+      if (oldSig.size) await eachRaw(incoming, true, (raw, n) => void (oldSig.get(n) === recordSig(raw, ignore) && same.add(n)))
+      if (same.size) {
+        const keepKeys = new Set<string>()
+        for (const [k, n] of at) if (same.has(n)) keepKeys.add(k)
+        await eachRecord(old, keyIdx, true, async (k, raw) => {
+          if (!keepKeys.has(k)) return
+          await o.write(raw)
+          rows++
+        })
+      }
     }
-    if (fresh && !lastOf.size) {
+    if (fresh && !lastOf.size && !same.size) {
       await o.flush()
       await appendFile(file, incoming, Buffer.byteLength(header))
       rows += fresh
@@ -276,12 +316,13 @@ export async function mergeBucket(incoming: string, keys: string, old: string, o
       // Some key repeats within the load: its last row wins, at the place of its first (as a Map's set() keeps it).
       const lasts = new Set(lastOf.values())
       const lastRaw = new Map<number, string>()
-      await eachRaw(incoming, true, (raw, n) => void (lasts.has(n) && lastRaw.set(n, raw)))
+      if (lasts.size) await eachRaw(incoming, true, (raw, n) => void (lasts.has(n) && lastRaw.set(n, raw)))
       let records = 0
       await eachRaw(incoming, true, async (raw, n) => {
         records++
         if (skip.has(n)) return
         const last = lastOf.get(n)
+        if (same.has(last ?? n)) return
         await o.write(last === undefined ? raw : lastRaw.get(last)!)
         rows++
       })
@@ -290,7 +331,7 @@ export async function mergeBucket(incoming: string, keys: string, old: string, o
     await o.flush()
     if (sync) await file.sync()
     const deleted = write === 'replace' ? before - matched : 0
-    return figures(rows, before, distinct - matched, matched - unchanged, unchanged, deleted)
+    return figures(rows, before, distinct - matched, matched - same.size, same.size, deleted)
   } finally {
     await file.close()
   }

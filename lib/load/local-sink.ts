@@ -152,6 +152,8 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
   if (write !== 'merge' && write !== 'append' && write !== 'replace') throw invalidOption('write', 'merge, append or replace', write)
   const primaryKey = dto.features.filter((f) => f.primary).map((f) => f.name)
   const keyIdx = primaryKey.map((k) => options.columns.findIndex((c) => c.name === k))
+  // The event time is stamped by each run: a row equal but for it is unchanged (and keeps its first event time).
+  const eventIdx = dto.eventTime === undefined ? -1 : options.columns.findIndex((c) => c.name === dto.eventTime)
   const root = resolve(options.dataDir, 'feature_store')
   const group = `${dto.name}_${dto.version}`
   const location = join(root, group)
@@ -290,7 +292,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
           const prev = oldParts[i]
           const oldPath = join(location, prev?.file ?? partFile(i, 0))
           if (prev?.sha256 !== undefined) await checkPart(location, prev as PartEntry, header, 'sha')
-          const f = await mergeBucket(join(incoming, partName(i)), join(incoming, keysName(i)), oldPath, merged[i]!, header, keyIdx, { sync: false, keys: bucketRows[i] ?? 0, unique: options.uniqueKeys === true, write })
+          const f = await mergeBucket(join(incoming, partName(i)), join(incoming, keysName(i)), oldPath, merged[i]!, header, keyIdx, { sync: false, keys: bucketRows[i] ?? 0, unique: options.uniqueKeys === true, write, ...(eventIdx >= 0 ? { ignore: eventIdx } : {}) })
           if (prev?.rows !== undefined && f.before !== prev.rows) throw integrity(oldPath, `it holds ${f.before} rows, the manifest says ${prev.rows}`)
           figures[i] = f
         }
