@@ -14,6 +14,7 @@ import { workerCommand } from './commands/worker.ts'
 import { notifyCommand } from './commands/notify.ts'
 import { healthCommand } from './health.ts'
 import { profileCommand, suiteCommand } from './commands/profile.ts'
+import { hopsworksCommand } from './commands/hopsworks.ts'
 
 export interface Command {
   readonly summary: string
@@ -39,4 +40,5 @@ export const commands: Readonly<Record<string, Command>> = {
   profile: profileCommand,
   suite: suiteCommand,
   health: healthCommand,
+  hopsworks: hopsworksCommand,
 }

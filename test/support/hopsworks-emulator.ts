@@ -82,7 +82,12 @@ export class HopsworksEmulator {
   #url = ''
 
   private constructor(options: EmulatorOptions) {
-    for (const p of options.projects ?? [{ id: 119, name: 'demo' }]) this.state.projects.push(p)
+    for (const p of options.projects ?? [{ id: 119, name: 'demo' }]) {
+      this.state.projects.push(p)
+      // the datasets every project is made with (HW ProjectController: Resources, Logs, Jupyter, ...)
+      this.state.dirs.add(`/Projects/${p.name}`)
+      this.state.dirs.add(`/Projects/${p.name}/Resources`)
+    }
     this.apiKey = this.keys.create(ALL_SCOPES)
     if (options.serverVersion) this.state.serverVersion = options.serverVersion
     this.#jobs = { steps: options.executionSteps ?? 3, planned: [], ...(options.jobClock ? { clock: options.jobClock } : {}) }

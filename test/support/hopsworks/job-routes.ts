@@ -112,6 +112,17 @@ export function matchJobs(s: EmulatorState, req: Req, behaviour: JobBehaviour): 
   const pid = Number(b)
   if (c === 'featurestores' && e === 'featuregroups' && g1 === 'ingestion' && h === undefined && m === 'POST')
     return { name: 'ingestion', scope: 'FEATURESTORE', projectId: pid, run: (r) => createIngestionJob(s, pid, d!, f!, r, behaviour.clock) }
+  // HW hopsworks-api/.../api/jobs/JobsResource.java getAll (scope JOB): {count, items}.
+  if (c === 'jobs' && d === undefined && m === 'GET')
+    return {
+      name: 'listJobs', scope: 'JOB', projectId: pid,
+      run: (r) => {
+        const all = [...s.jobs.values()].filter((j) => j.projectId === pid)
+        const offset = Number(r.query.get('offset') ?? 0)
+        const limit = Number(r.query.get('limit') ?? all.length)
+        return ok({ count: all.length, items: all.slice(offset, offset + limit).map(jobView) })
+      },
+    }
   if (c !== 'jobs' || d === undefined) return undefined
   const base = { scope: 'JOB', projectId: pid }
   if (e === undefined && m === 'GET') return { ...base, name: 'getJob', run: () => ok(jobView(jobOf(s, pid, d))) }
