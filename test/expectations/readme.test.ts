@@ -25,5 +25,5 @@ t.test('the suite-parameter examples', async (t) => {
   const ctx = { parameters: { max_age: 80, expected_rows: 1000 }, now: () => new Date('2025-11-25T10:00:00Z') }
   const examples = [...section.matchAll(/^\| `\{"\$PARAMETER": "(.+?)"\}`.* \| `(.+)` \|$/gm)]
   t.equal(examples.length, 5)
-  for (const [, expr, want] of examples) t.same(resolveParameters({ x: { $PARAMETER: expr!.replace(/\\"/g, '"') } }, ctx)['x'], JSON.parse(want!), expr)
+  for (const [, expr, want] of examples) t.same(resolveParameters({ x: { $PARAMETER: expr!.replace(/\\"/g, '"') } }, ctx)['x'], JSON.parse(want!), expr!)
 })
