@@ -10,13 +10,14 @@
  * | boolean     | bool                               | boolean              | the boolean                |
  * | date        | date                               | 'YYYY-MM-DD'         | microseconds since 1970    |
  * | timestamp   | timestamp, timestamptz             | ISO string ending Z  | microseconds since 1970    |
- * | json        | json, jsonb, arrays                | parsed JSON          | its JSON text              |
+ * | json        | json, jsonb, arrays                | parsed JSON          | its JSON text (jsonText)   |
  * | string      | text, varchar, bpchar, uuid, ...   | string               | the string                 |
  *
  * Order of strings is by UTF-16 code unit (not the database collation).
  * Ordering of int8/numeric strings goes through Number (exact for equality,
  * approximate only between values closer than a double can tell).
  */
+import { jsonText } from '../csv/format.ts'
 import { parseDateTime } from './datetime.ts'
 import { expectationError } from './kwargs.ts'
 
@@ -98,7 +99,7 @@ export function keyFn(kind: ValueKind): (v: unknown) => Key {
     case 'date': case 'timestamp': case 'timestamptz':
       return temporalMicros
     case 'json':
-      return (v) => JSON.stringify(v)
+      return jsonText
   }
 }
 

@@ -13,6 +13,7 @@
  */
 import { hash, randomFillSync } from 'node:crypto'
 import { urlAlphabet } from 'nanoid'
+import { jsonText } from '../csv/format.ts'
 import { EtlError } from '../errors.ts'
 import type { Row } from '../types.ts'
 import type { IdStrategy } from './options.ts'
@@ -50,14 +51,15 @@ export type IdMaker = (row: Row, n: number) => string | number
 /**
  * The canonical text of key values: the JSON array text, except that numbers
  * are written by String() so NaN and ±Infinity stay apart from null (JSON
- * would write all three as null). Types stay apart: 1 is `1`, "1" is `"1"`.
+ * would write all three as null), and inside arrays and JSON values too (jsonText: "NaN", "Infinity", -0, and
+ * JSON numbers as PostgreSQL wrote them). Types stay apart: 1 is `1`, "1" is `"1"`.
  */
 export function keyText(values: readonly unknown[]): string {
   let out = '['
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ','
     const v = values[i]
-    out += typeof v === 'number' || typeof v === 'bigint' ? String(v) : JSON.stringify(v)
+    out += typeof v === 'number' || typeof v === 'bigint' ? String(v) : jsonText(v)
   }
   return out + ']'
 }

@@ -102,3 +102,20 @@ t.test('json numbers are kept exactly, a JSON null is not NULL, and both survive
   t.ok(Object.is((back.rows[0]![2] as number[])[3], -0))
   t.same(back.rows[0]![2], [Infinity, -Infinity, NaN, -0, 1.5], 'float array specials read back as numbers')
 })
+
+t.test('what hashes or compares values tells apart what PostgreSQL tells apart: NaN, ±Infinity, -0 and exact JSON numbers in arrays', async (t) => {
+  const { keyText } = await import('../../lib/transform/ids.ts')
+  const { keyFn } = await import('../../lib/expectations/values.ts')
+  const { parseJsonValue, parserFor } = await import('../../lib/extract/types.ts')
+  const arrays = [[Infinity], [-Infinity], [NaN], [null], [1.5]]
+  t.equal(new Set(arrays.map((a) => keyText([a]))).size, arrays.length, 'derived id key texts differ')
+  const key = keyFn('json')
+  t.equal(new Set(arrays.map(key)).size, arrays.length, 'expectation keys differ')
+  t.not(key(parseJsonValue('12345678901234567890123')), key(parseJsonValue('12345678901234567890124')))
+  t.not(key(parseJsonValue('{"a": 1.0}')), key(parseJsonValue('{"a": 1}')), 'jsonb keeps 1.0 and 1 apart in its text')
+  t.same(parserFor('_box')('{(1,1),(0,0);(2,2),(1,1)}'), ['(1,1),(0,0)', '(2,2),(1,1)'], "box[] splits on ';'")
+  t.equal(parserFor('_int4')('[0:1]={1,2}'), '[0:1]={1,2}', 'an array not starting at 1 stays its text')
+  t.equal(parserFor('json')('{"a": 1, "a": 2}'), '{"a": 1, "a": 2}', 'a json key twice: the text')
+  t.same(parserFor('date')('0044-03-15 BC'), '-0043-03-15')
+  t.same(parserFor('timestamptz')('10000-01-01 00:00:00+00'), '+10000-01-01T00:00:00Z')
+})
