@@ -17,9 +17,14 @@ export function megabytes(bytes: number): string {
 
 /** Bytes free for this user in the folder holding `path`, or undefined when the system cannot tell. */
 export async function freeBytes(path: string): Promise<number | undefined> {
+  return (await space(path))?.free
+}
+
+/** The free and total bytes of the file system holding `path`'s folder, or undefined. */
+async function space(path: string): Promise<{ free: number; total: number } | undefined> {
   try {
     const s = await statfs(dirname(path))
-    return Number(s.bavail) * Number(s.bsize)
+    return { free: Number(s.bavail) * Number(s.bsize), total: Number(s.blocks) * Number(s.bsize) }
   } catch {
     return undefined
   }
@@ -32,10 +37,11 @@ export function isDiskFull(err: unknown): boolean {
 
 /** The ETL_DISK_FULL error for writing `path`: `needed` bytes at least (what was written plus what did not fit). */
 export async function diskFullError(path: string, needed: number, cause?: unknown): Promise<EtlError> {
-  const free = await freeBytes(path)
+  const fs = await space(path)
   const folder = dirname(path)
-  return new EtlError('ETL_DISK_FULL', `the disk is full: ${folder} has ${free === undefined ? 'too little' : megabytes(free)} free, and writing ${path} needs at least ${megabytes(needed)}; nothing was kept of it: free some space and run again`, {
-    cause, details: { folder, file: path, neededBytes: needed, ...(free === undefined ? {} : { freeBytes: free }) },
+  const where = fs ? ` (a file system of ${megabytes(fs.total)}, ${megabytes(fs.free)} free)` : ''
+  return new EtlError('ETL_DISK_FULL', `the disk is full: ${folder}${where} cannot hold ${path}, which needs at least ${megabytes(needed)}; nothing was kept of it: free some space and run again`, {
+    cause, details: { folder, file: path, neededBytes: needed, ...(fs ? { freeBytes: fs.free, totalBytes: fs.total } : {}) },
   })
 }
 

@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { customAlphabet } from 'nanoid'
+import { writeError } from '../csv/disk.ts'
 import { EtlError } from '../errors.ts'
 import { liveness } from '../load/lock.ts'
 import { writerAlive } from './liveness.ts'
@@ -27,15 +28,16 @@ export function runsDir(dataDir: string): string {
   return join(dataDir, 'runs')
 }
 
-/** Writes a JSON file atomically (temporary name in the same folder, then rename). Throws ETL_DATA_DIR. */
+/** Writes a JSON file atomically (temporary name in the same folder, then rename). Throws ETL_DISK_FULL, ETL_DATA_DIR. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const text = JSON.stringify(value, null, 2) + '\n'
   try {
-    await writeFile(tmp, JSON.stringify(value, null, 2) + '\n')
+    await writeFile(tmp, text)
     await rename(tmp, path)
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {})
-    throw new EtlError('ETL_DATA_DIR', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    throw await writeError(path, err, Buffer.byteLength(text))
   }
 }
 
