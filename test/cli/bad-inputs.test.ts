@@ -9,6 +9,7 @@
  * Fixtures (suites, stage CSVs) are in ./bad-inputs/; every row runs in its
  * own temporary working folder.
  */
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -49,6 +50,8 @@ interface Scene {
   dbEnv(over: { readonly user?: string; readonly database?: string }): Record<string, string>
   /** An emulator of this row alone (for injected faults); closed at the end of the row. */
   emulator(): Promise<HopsworksEmulator>
+  /** An 8 MB tmpfs mounted for this row (unmounted at its end): a disk that fills up. */
+  tmpfs(): Promise<string>
   /** The emulators made by emulator(). */
   readonly emulators: HopsworksEmulator[]
   /** True when the table still exists in the file's schema. */
@@ -356,8 +359,9 @@ const ROWS: readonly Row[] = [
 
   // ── lineage of the stage files (etl validate / meta-validate / transform / load run alone) ──
   { n: 62, input: 'results of an older extract: `etl extract --table ages`, `etl validate`, `etl meta-validate`, then `etl extract --table ages_notes`', command: 'etl transform',
-    code: 'ETL_LINEAGE', exit: 2, says: 'the results are of another extract: run `etl validate` and `etl meta-validate` again, then `etl transform`', absent: ['transformed.csv', 'feature_store'],
-    run: (s) => afterSteps(s, staleResults, ['transform']) },
+    code: 'ETL_LINEAGE', exit: 2, says: 'the results are of another extract: run', absent: ['transformed.csv', 'feature_store'],
+    run: (s) => afterSteps(s, staleResults, ['transform']),
+    check: async (t, _s, r) => void t.match(r.stderr, 'run `etl validate` and `etl meta-validate` again, then `etl transform`') },
   { n: 63, input: 'the same, with the new extract stamped anyway (`etl transform --input data/extracted.csv`)', command: 'etl load',
     code: 'ETL_LINEAGE', exit: 2, says: 'nothing was loaded: the results do not vouch for these rows', absent: ['feature_store'],
     run: (s) => afterSteps(s, [...staleResults, ['transform', '--input', 'data/extracted.csv']], ['load', '--suite', fx('ages.json')]) },
@@ -452,6 +456,31 @@ const ROWS: readonly Row[] = [
   { n: 86, input: 'a z-score expectation on a text column', command: 'etl run --table ages_notes --suite test/cli/bad-inputs/zscore-text.json',
     code: 'ETL_QUALITY_GATE', exit: 3, says: 'raised an exception: column note (text) is not numeric: z-scores need numbers', absent: [],
     run: (s) => s.etl(['run', '--table', 'ages_notes', '--suite', fx('zscore-text.json')]) },
+
+  // ── the data folder: its lock, a full disk, run records ──
+  { n: 87, input: 'another live run holds the data folder (`data/.etl.lock` names it)', command: 'etl extract --table ages --lock-timeout 0',
+    code: 'ETL_LOCKED', exit: 1, says: 'is locked by run other-run',
+    run: async (s) => {
+      await mkdir(s.data, { recursive: true })
+      await writeFile(join(s.data, '.etl.lock'), JSON.stringify(currentHolder('other-run')))
+      return s.etl(['extract', '--table', 'ages', '--lock-timeout', '0'])
+    } },
+  { n: 88, input: 'the data folder on a full disk (an 8 MB tmpfs; table `big_rows` is ~12 MB as CSV)', command: 'etl extract --table big_rows --data-dir <tmpfs>/data',
+    code: 'ETL_DISK_FULL', exit: 1, says: 'the disk is full:',
+    run: async (s) => s.etl(['extract', '--table', 'big_rows', '--data-dir', join(await s.tmpfs(), 'data')]),
+    check: async (t, _s, r) => {
+      const data = /cannot hold (\S+)\/extracted\.csv/.exec(r.stderr)?.[1]
+      t.ok(data, 'the message names the folder')
+      t.same((await filesUnder(data ?? '/nonexistent')).filter((f) => f.endsWith('.tmp') || f.endsWith('extracted.csv')), [], 'nothing half-written on the full disk')
+      t.match(r.stderr, /which needs at least \d+\.\d MB/, 'and the space needed')
+    } },
+  { n: 89, input: 'a run record cut short (half of its JSON)', command: 'etl runs 20260101T000000000Z-truncate',
+    code: 'ETL_DATA_DIR', exit: 2, says: 'run 20260101T000000000Z-truncate is unreadable: the run record',
+    run: async (s) => {
+      await mkdir(join(s.data, 'runs'), { recursive: true })
+      await writeFile(join(s.data, 'runs', '20260101T000000000Z-truncate.json'), '{"version": 1, "id": "20260101T000000000Z-trun')
+      return s.etl(['runs', '20260101T000000000Z-truncate'])
+    } },
 ]
 
 /** Removes the last line of the first part of the local feature group that holds rows. */
@@ -480,6 +509,7 @@ await db.client.query(`
   CREATE TABLE bad_names ("Bad Name" int); INSERT INTO bad_names VALUES (1);
   CREATE TABLE has_user_id (user_id int, a int); INSERT INTO has_user_id VALUES (1, 2);
   CREATE TABLE null_key (k int, v int); INSERT INTO null_key VALUES (1, 1), (NULL, 2);
+  CREATE TABLE big_rows AS SELECT g AS id, repeat('x', 30) AS v FROM generate_series(1, 300000) g;
   CREATE TABLE no_columns (); INSERT INTO no_columns DEFAULT VALUES; INSERT INTO no_columns DEFAULT VALUES;
 `)
 const hw = await HopsworksEmulator.start()
@@ -514,6 +544,15 @@ async function scene(t: Test): Promise<Scene> {
       t.teardown(() => emu.close())
       emulators.push(emu)
       return emu
+    },
+    async tmpfs() {
+      const dir = await mkdtemp(join(tmpdir(), 'etl-bad-input-tmpfs-'))
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir])
+      t.teardown(async () => {
+        execFileSync('umount', [dir])
+        await rm(dir, { recursive: true, force: true })
+      })
+      return dir
     },
     async tableExists(name) {
       const { rows } = await db.client.query<{ here: boolean }>('SELECT to_regclass($1) IS NOT NULL AS here', [name])
