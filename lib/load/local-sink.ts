@@ -270,18 +270,21 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
     const oldParts = old ? partsOf(old) : []
     const adds: string[] = []
     let journaled = false
+    let stagedBytes = 0
     let committed = false
     const figures: (BucketFigures | undefined)[] = new Array(buckets).fill(undefined)
     try {
       // A bucket no row goes to keeps its file (merge, append); the others are merged into out/.
       const keep = (i: number): boolean => old?.format === 2 && write !== 'replace' && (bucketRows[i] ?? 0) === 0
       const todo = Array.from({ length: buckets }, (_, i) => i).filter((i) => !keep(i))
-      // Space: each merged bucket is written afresh (its old rows and its new ones) before the old one goes.
+      // Space: a merged bucket is written afresh before its old file goes. It holds at least the new rows (append:
+      // exactly the old and the new ones); a commit that cannot fit even that is refused before it writes anything.
       let needed = 0
-      for (const i of todo) needed += ((oldParts[i] as PartEntry | undefined)?.bytes ?? 0) + (await stat(join(incoming, partName(i))).then((x) => x.size, () => 0))
+      for (const i of todo) stagedBytes += await stat(join(incoming, partName(i))).then((x) => x.size, () => 0)
+      for (const i of todo) needed += (write === 'append' ? ((oldParts[i] as PartEntry | undefined)?.bytes ?? 0) : 0) + (await stat(join(incoming, partName(i))).then((x) => x.size, () => 0))
       const free = await freeBytes(root)
       if (free !== undefined && needed > free)
-        throw new EtlError('ETL_DISK_FULL', `no space left in ${root} for the commit: it needs about ${mb(needed)}, ${mb(free)} are free; free some space there and run again (nothing was committed)`, { details: { path: root, needed, free } })
+        throw new EtlError('ETL_DISK_FULL', `no space left in ${root} for the commit: it needs at least ${mb(needed)}, ${mb(free)} are free; free some space there and run again (nothing was committed)`, { details: { path: root, needed, free } })
       await mkdir(out)
       const merged = Array.from({ length: buckets }, (_, i) => join(out, partName(i)))
       let next = 0
@@ -356,7 +359,7 @@ export async function localSink(options: LocalSinkOptions): Promise<LocalSink> {
         await rm(staging, { recursive: true, force: true }).catch(() => {})
         await lock.release()
         if (err instanceof EtlError) throw err
-        if (isDiskFull(err)) throw diskFull(err, 'committing')
+        if (isDiskFull(err)) throw diskFull(err, `committing (merging ${mb(stagedBytes)} of staged rows with the stored ones)`)
         throw new EtlError('ETL_DATA_DIR', `cannot commit the local feature group ${location}: ${(err as Error).message}`, { cause: err })
       }
       // Committed: only the cleanup failed; the next load finishes it (store-recover.ts).

@@ -39,6 +39,10 @@ async function stored(folder: string): Promise<Map<string, Record<string, string
   return out
 }
 
+
+// Many loads, each synced to disk: on a busy 2-core machine this file can pass the runner's 120 s.
+t.setTimeout(600_000)
+
 t.test('commit renames the staged folder into place, with feature_group.json', async (t) => {
   const dir = await dataDir(t)
   const summary = await load(dir, prostateRows(1000))

@@ -42,6 +42,10 @@ for (const step of COMMIT_STEPS) {
   })
 }
 
+
+// Many loads, each synced to disk: on a busy 2-core machine this file can pass the runner's 120 s.
+t.setTimeout(600_000)
+
 t.test('a first load killed before its manifest leaves no feature group; one killed after it leaves the whole load', async (t) => {
   for (const step of ['moving', 'manifest', 'committed'] as const) {
     const dataDir = await mkdtemp(join(tmpdir(), 'etl-kill-'))
