@@ -481,6 +481,53 @@ const ROWS: readonly Row[] = [
       await writeFile(join(s.data, 'runs', '20260101T000000000Z-truncate.json'), '{"version": 1, "id": "20260101T000000000Z-trun')
       return s.etl(['runs', '20260101T000000000Z-truncate'])
     } },
+  { n: 90, input: '`etl hopsworks` without `check`', command: 'etl hopsworks doctor', code: 'ETL_USAGE', exit: 2,
+    says: 'etl hopsworks takes one subcommand, check; got doctor',
+    run: (s) => s.etl(['hopsworks', 'doctor']) },
+  { n: 91, input: '`etl hopsworks check` with no `HOPSWORKS_*` settings', command: 'etl hopsworks check', code: 'ETL_CONFIG', exit: 2,
+    says: 'etl hopsworks check needs HOPSWORKS_HOST, HOPSWORKS_API_KEY and HOPSWORKS_PROJECT',
+    run: (s) => s.etl(['hopsworks', 'check']) },
+  { n: 92, input: '`.env`: `HOPSWORKS_STREAM_GROUPS=sometimes`', command: 'etl run --table ages --suite test/cli/bad-inputs/ages.json', code: 'ETL_CONFIG', exit: 2,
+    says: 'HOPSWORKS_STREAM_GROUPS must be refuse or materialize, got "sometimes"',
+    run: (s) => s.etl(['run', ...ages], s.hw.env({ HOPSWORKS_STREAM_GROUPS: 'sometimes' })),
+    check: noFeatureGroup },
+  { n: 93, input: 'an expectation suite name longer than Hopsworks stores (63 characters)', command: 'etl run --table ages --suite test/cli/bad-inputs/long-suite-name.json',
+    code: 'ETL_HOPSWORKS', exit: 1, says: 'Hopsworks stores at most 63 characters in an expectation suite name', absent: [],
+    run: async (s) => {
+      const emu = await s.emulator()
+      await s.file('etl.config.json', FAST_POLL)
+      return s.etl(['run', '--table', 'ages', '--suite', fx('long-suite-name.json')], emu.env())
+    },
+    check: async (t, s) => {
+      t.equal(s.emulators[0]!.count('startExecution'), 0, 'no ingestion job started')
+      t.same(s.emulators[0]!.rows('prostate_group', 1), [], 'nothing loaded')
+      t.equal(s.emulators[0]!.count('expectationSuite'), 0, 'nothing sent')
+    } },
+  { n: 94, input: 'an existing Hopsworks stream feature group (its offline table waits for a materialization job)', command: 'etl run --table ages --suite test/cli/bad-inputs/ages.json',
+    code: 'ETL_HOPSWORKS_SCHEMA', exit: 1, says: 'is a stream feature group: a load writes it through Kafka', absent: [],
+    run: async (s) => {
+      const emu = await s.emulator()
+      const res = await fetch(`${emu.url}/hopsworks-api/api/project/119/featurestores/1191/featuregroups`, {
+        method: 'POST', headers: { authorization: `ApiKey ${emu.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'streamFeatureGroupDTO', name: 'prostate_group', version: 1, timeTravelFormat: 'HUDI', eventTime: 'datetime', features: [{ name: 'age', type: 'int' }, { name: 'target', type: 'int' }, { name: 'user_id', type: 'string', primary: true }, { name: 'datetime', type: 'timestamp' }] }),
+      })
+      if (res.status !== 201) throw new Error(`stream group not made: ${res.status}`)
+      await s.file('etl.config.json', FAST_POLL)
+      return s.etl(['run', ...ages], emu.env())
+    },
+    check: async (t, s) => {
+      t.equal(s.emulators[0]!.count('ingestion'), 0, 'no ingestion job made')
+      t.equal(s.emulators[0]!.count('upload'), 0, 'nothing uploaded')
+    } },
+  { n: 95, input: 'uploads disabled on the Hopsworks cluster (its upload policy)', command: 'etl run --table ages --suite test/cli/bad-inputs/ages.json', code: 'ETL_HOPSWORKS', exit: 1,
+    says: 'uploading files is disabled on Hopsworks at', absent: [],
+    run: async (s) => {
+      const emu = await s.emulator()
+      emu.state.variables.set('upload_policy', 'disabled')
+      await s.file('etl.config.json', FAST_POLL)
+      return s.etl(['run', ...ages], emu.env())
+    },
+    check: async (t, s) => void t.equal(s.emulators[0]!.state.featureGroups.length, 0, 'nothing created') },
 ]
 
 /** Removes the last line of the first part of the local feature group that holds rows. */
