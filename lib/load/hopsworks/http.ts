@@ -227,7 +227,7 @@ export class HopsworksHttp {
       message = `Hopsworks at ${this.config.origin} rejected the API key (${told}): HOPSWORKS_API_KEY is wrong, revoked or missing`
     } else if (reply.status === 403) {
       code = 'ETL_HOPSWORKS_AUTH'
-      message = `Hopsworks refused ${call.method} ${path} for this API key (${told}): the key lacks a scope this load needs (project, featurestore, job, dataset_create, dataset_delete) or its user's role in project ${this.config.project} does not allow it`
+      message = `Hopsworks refused ${call.method} ${path} for this API key (${told}): the key lacks a scope this load needs (project, featurestore, job, dataset_create, dataset_view, dataset_delete) or its user's role in project ${this.config.project} does not allow it`
     }
     return new EtlError(code, message, { details: d as unknown as Record<string, unknown> })
   }

@@ -1,8 +1,20 @@
 /**
  * Emulated routes: projects, feature stores, feature groups, feature views,
- * expectation suites, validation reports (API.md sections 3, 4, 5, 7; the
- * suite and report endpoints of HW ExpectationSuiteResource /
- * ValidationReportResource and their controllers' field checks).
+ * expectation suites, validation reports, commits, variables, the user profile
+ * (API.md sections 3, 4, 5, 7). The server sources each follows (HW =
+ * logicalclocks/hopsworks, hopsworks-api/src/main/java/io/hops/hopsworks/api/…):
+ *
+ * | route | HW source |
+ * | --- | --- |
+ * | getProjectInfo, listProjects | project/ProjectService.java |
+ * | getFeatureStore, listFeatureStores | featurestore/FeaturestoreService.java |
+ * | createFeatureGroup, getFeatureGroup(ById), listFeatureGroups, deleteFeatureGroup | featurestore/featuregroup/FeaturegroupService.java (codes: hopsworks-rest-utils/…/RESTCodes.java) |
+ * | commits | featurestore/commit/CommitResource.java, CommitDTO.java |
+ * | createFeatureView, getFeatureView | featurestore/featureview/FeatureViewService.java |
+ * | expectationSuite | featurestore/datavalidationv2/suites/ExpectationSuiteResource.java (+ common/…/ExpectationSuiteController, ExpectationController) |
+ * | validationReport | featurestore/datavalidationv2/reports/ValidationReportResource.java (+ common/…/ValidationReportController, ValidationResultController) |
+ * | getVariable | util/VariablesService.java |
+ * | userProfile | user/UsersResource.java |
  */
 import type { EmulatorState, Feature, FeatureGroupState, ProjectState } from './state.ts'
 import { fail, isJsonObjectText, jsonBody, nonNull, ok, type Reply, type Req } from './wire.ts'

@@ -1,7 +1,11 @@
 /**
  * Emulated routes: the ingestion job (API.md 6a step 1: dataPath and job-name
- * formats, the job not started), jobs and their executions (6a step 3,
- * section 8: states moving on at each poll, then the CSV ingested).
+ * formats, the job not started; HW hopsworks-api/.../featurestore/featuregroup/
+ * FeaturegroupService.java `ingestion`, IngestionJobBuilder.java, common/
+ * featurestore/app/FsJobManagerController.java), jobs (api/jobs/JobsResource.java)
+ * and their executions (api/jobs/executions/ExecutionsResource.java; 6a step 3,
+ * section 8: states moving on at each poll as persistence/.../history/JobState.java
+ * and JobFinalStatus.java name them, then the CSV ingested).
  */
 import { featureStoreOf, fgById, type Route } from './featurestore-routes.ts'
 import { ingest, materialize } from './ingest.ts'
