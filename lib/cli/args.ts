@@ -58,6 +58,7 @@ export const flags = {
   concurrency: { type: 'string', arg: 'K', help: 'partitions a worker runs at once (default 1)' },
   out: { type: 'string', arg: 'FILE', help: 'where to write the suggested suite (default: stdout)' },
   'max-age': { type: 'string', arg: 'SECONDS', help: 'etl health: the oldest heartbeat that counts as alive (default 30)' },
+  'log-level': { type: 'string', arg: 'LEVEL', help: 'debug|info|warn|error|silent (default LOG_LEVEL, else info); debug shows the SQL sent and each HTTP call' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const satisfies Record<string, FlagSpec>
 
@@ -66,7 +67,7 @@ export type FlagValues = { [K in FlagName]?: (typeof flags)[K]['type'] extends '
 
 export function parseFlags(argv: readonly string[], allowed: readonly FlagName[]): { values: FlagValues; positionals: string[] } {
   const options: ParseArgsConfig['options'] = {}
-  for (const name of [...allowed, 'help' as const]) {
+  for (const name of [...allowed, 'log-level' as const, 'help' as const]) {
     const f: FlagSpec = flags[name]
     options[name] = { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) }
   }
@@ -169,7 +170,7 @@ export function configFromFlags(v: FlagValues): Partial<EtlConfig> {
 
 /** The help text of a command's flags. */
 export function flagHelp(names: readonly FlagName[]): string {
-  return [...names, 'help' as const]
+  return [...names, 'log-level' as const, 'help' as const]
     .map((n) => {
       const f: FlagSpec = flags[n]
       const left = `  ${f.short ? `-${f.short}, ` : ''}--${n}${f.arg ? ` ${f.arg}` : ''}`

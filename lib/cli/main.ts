@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { withDotEnv } from '../config/config.ts'
+import { traceCalls } from '../flow/debug.ts'
+import { parseLogLevel } from '../flow/log.ts'
 import { asEtlError, EtlError } from '../errors.ts'
 import { flagHelp, parseFlags } from './args.ts'
 import { commands, type Command } from './commands.ts'
@@ -28,6 +30,8 @@ const ENVIRONMENT = [
   ['ETL_WEBHOOK_SECRET', 'signs webhook bodies (HMAC-SHA256)'],
   ['ETL_QUEUE_URL', 'the queue of --partitions and `etl worker` (default: the source database)'],
   ['TMPDIR', "where the embedded PostgreSQL's data folder goes"],
+  ['LOG_LEVEL', 'debug, info (default), warn, error or silent; --log-level wins'],
+  ['ETL_PROGRESS_SECONDS', 'seconds between progress lines without a terminal or with --log json (default 5)'],
   ['ETL_HEARTBEAT_FILE', 'a file a running command rewrites every 5 s, for `etl health`'],
   ['ETL_NO_REEXEC=1', 'do not restart node with the memory flags'],
   ['.env', 'read from the working folder (variables already set win)'],
@@ -183,11 +187,15 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       ctx.stdout.write(commandHelp(name, command) + '\n')
       return 0
     }
-    ctx = { ...ctx, env: withDotEnv(ctx.cwd, ctx.env) }
+    const env = withDotEnv(ctx.cwd, ctx.env)
+    const levelText = values['log-level'] ?? (env['LOG_LEVEL'] || undefined)
+    ctx = { ...ctx, env, ...(levelText ? { logLevel: parseLogLevel(levelText, values['log-level'] ? '--log-level' : 'LOG_LEVEL') } : {}) }
     const heartbeat = name === 'health' ? undefined : startHeartbeat(ctx.env, name)
+    const untrace = ctx.logLevel === 'debug' ? traceCalls(makeLogger(ctx, { log: json ? 'json' : 'text' }).debug) : undefined
     try {
       return await command.run(ctx, values, positionals)
     } finally {
+      untrace?.()
       await heartbeat?.stop()
     }
   } catch (err) {

@@ -92,7 +92,7 @@ export async function runFlowResult<R>(ctx: CommandContext, config: Readonly<Etl
         dataDir: settings.dataDir,
         signal,
         webhooks: webhookTargets(config, ctx.env),
-        log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+        log: { debug: (m, f) => log.debug(m, f), info: (m, f) => log.info(m, f), warn: (m, f) => log.warn(m, f), error: (m, f) => log.error(m, f) },
         lock: (runId, s) => lockDataDir(settings.dataDir, runId, { timeoutMs: settings.lockTimeout * 1000, signal: s, info: (m) => log.info(m) }),
         parameters: { source: 'table' in settings.source ? settings.source.table : 'query', sink: settings.sink, onInvalid: settings.onInvalid, id: settings.transform.id },
       },
@@ -100,16 +100,16 @@ export async function runFlowResult<R>(ctx: CommandContext, config: Readonly<Etl
     log.done()
     await keepHistory(settings.dataDir, outcome.record, config.retention, log)
     await options.after?.(outcome.record, log).catch((err: unknown) => log.warn(`could not finish the run's extras: ${asEtlError(err).message}`))
-    if (config.json) ctx.stdout.write(JSON.stringify(outcome.record, null, 2) + '\n')
+    if (config.json) ctx.stdout.write(JSON.stringify(outcome.record) + '\n')
     if (outcome.state === 'Completed') {
       options.report?.(outcome.result, log)
-      log.info(`run ${outcome.id} completed; record: ${settings.dataDir}/runs/${outcome.id}.json`)
+      log.info(`run ${outcome.id} completed; record: ${settings.dataDir}/runs/${outcome.id}.json`, { runId: outcome.id, state: outcome.state, exitCode: 0 })
       return { exitCode: 0, id: outcome.id, state: outcome.state, record: outcome.record }
     }
     let err = asEtlError(outcome.error)
     if (outcome.state === 'Cancelled') err = new EtlError('ETL_CANCELLED', 'the run was stopped by a signal; nothing was committed')
     log.error(`${err.code}: ${err.message}`, { code: err.code, runId: outcome.id })
-    log.error(`run ${outcome.id} ${outcome.state.toLowerCase()}; record: ${settings.dataDir}/runs/${outcome.id}.json`)
+    log.error(`run ${outcome.id} ${outcome.state.toLowerCase()}; record: ${settings.dataDir}/runs/${outcome.id}.json`, { runId: outcome.id, state: outcome.state })
     const exitCode = (err.code === 'ETL_CANCELLED' && signalExitCode(ctx.signal)) || err.exitCode
     return { exitCode, id: outcome.id, state: outcome.state, code: err.code, message: err.message, record: outcome.record }
   } finally {

@@ -8,7 +8,11 @@
  * defaults for whatever `DATABASE_URL` leaves out.
  */
 import pg from 'pg'
+import { channel } from 'node:diagnostics_channel'
 import { EtlError, registerSecret, stripUrlAuth } from '../errors.ts'
+
+/** Where each query's text goes for --log-level debug (lib/flow/debug.ts subscribes by this name). */
+const sqlChannel = channel('prostate-etl:sql')
 
 export type DbConfig = pg.ClientConfig
 
@@ -228,5 +232,18 @@ export async function connect(config: DbConfig): Promise<pg.Client> {
     client.end().catch(() => {})
     throw connectError(err, config)
   }
+  if (sqlChannel.hasSubscribers) traceQueries(client)
   return client
+}
+
+/** --log-level debug: each query's text on the SQL channel (lib/flow/debug.ts). */
+function traceQueries(client: pg.Client): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const q = args[0] as string | { text?: string; values?: unknown[] } | undefined
+    const text = typeof q === 'string' ? q : q?.text
+    const values = Array.isArray(args[1]) ? args[1].length : typeof q === 'object' && Array.isArray(q?.values) ? q.values.length : 0
+    if (text) sqlChannel.publish({ text, values })
+    return query(...args)
+  }
 }

@@ -174,11 +174,12 @@ async function runFlow<I, R>(
 
   const took = `${((record.durationMs ?? 0) / 1000).toFixed(1)}s`
   if (record.state === 'Completed') {
-    log.info(`${label}: run ${id} Completed in ${took}`, { runId: id, state: record.state })
+    log.info(`${label}: run ${id} Completed in ${took}`, { runId: id, flow: options.name, state: record.state, durationMs: record.durationMs })
     return { id, state: 'Completed', record, result: detail.result as R }
   }
-  const line = `${label}: run ${id} ${record.state} after ${took}: ${record.error?.code} ${record.error?.message}`
-  if (record.state === 'Cancelled') log.warn(line, { runId: id, state: record.state })
-  else log.error(line, { runId: id, state: record.state })
+  const line = `${label}: run ${id} ${record.state} after ${took}: ${record.error?.code}`
+  // The message (a quality-gate report can be long) is the caller's to print: the outcome carries it.
+  if (record.state === 'Cancelled') log.warn(line, { runId: id, flow: options.name, state: record.state, code: record.error?.code })
+  else log.error(line, { runId: id, flow: options.name, state: record.state, code: record.error?.code })
   return { id, state: record.state, record, error: detail.error }
 }

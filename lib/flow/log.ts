@@ -1,13 +1,22 @@
 /**
- * A small logger for flows and schedules: one line per event on stderr (or a
- * given stream), JSON lines when asked, human text otherwise. Every line goes
- * through `redact()`, so a registered secret or a URL password never reaches
- * a terminal or a log collector.
+ * The one logger of flows, schedules and the command line: one line per event
+ * on stderr (or a given stream). Every line goes through `redact()`, so a
+ * registered secret or a URL password never reaches a terminal or a log
+ * collector.
+ *
+ * Formats:
+ * - `json`: pino's line shape, which pino-pretty and log shippers (Vector,
+ *   Fluent Bit, Loki, Datadog) read: `{"level":30,"time":<epoch ms>,"pid":..,
+ *   "hostname":..,<fields>,"msg":".."}` with pino's level numbers (debug 20,
+ *   info 30, warn 40, error 50); an Error field becomes `{ type, message }`.
+ * - `text`: `2024-01-02T03:04:05.123Z warn  message  key=value ...`.
+ * - `human`: what the command prints on a terminal: `message` for info,
+ *   `warn: message` / `error: message` otherwise, no fields.
  *
  * Anything with `info`, `warn` and `error` methods taking `(message, fields)`
- * can stand in for it (the CLI's logger does): flows only call those, plus
- * `debug` when it exists.
+ * can stand in for it: flows only call those, plus `debug` when it exists.
  */
+import { hostname } from 'node:os'
 import { invalidOption, redact } from '../errors.ts'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
@@ -24,36 +33,58 @@ export interface Logger extends FlowLogger {
   debug(message: string, fields?: Readonly<Record<string, unknown>>): void
   /** A logger that adds `fields` to every line. */
   child(fields: Readonly<Record<string, unknown>>): Logger
+  /** Whether lines of `level` are written. */
+  enabled(level: LogLevel): boolean
 }
 
 export interface LoggerOptions {
-  /** `'json'`: one JSON object per line (`time`, `level`, `msg`, fields). Default `'text'`. */
-  readonly format?: 'json' | 'text'
+  /** `'json'` (pino's shape), `'text'` or `'human'`. Default `'text'`. */
+  readonly format?: 'json' | 'text' | 'human'
   /** Lowest level written; `'silent'` writes nothing. Default `'info'`. */
   readonly level?: LogLevel | 'silent'
   /** Where lines go. Default `process.stderr`. */
   readonly stream?: { write(chunk: string): unknown }
   /** Clock for the `time` field. Default `() => new Date()`. */
   readonly now?: () => Date
+  /** Called before each line is written (the command line uses it to end a progress line). */
+  readonly beforeWrite?: () => void
 }
 
-const rank: Record<LogLevel | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
+/** pino's level numbers. */
+export const LEVEL_NUMBERS: Readonly<Record<LogLevel, number>> = { debug: 20, info: 30, warn: 40, error: 50 }
+const rank: Record<LogLevel | 'silent', number> = { ...LEVEL_NUMBERS, silent: 100 }
+const LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
+
+/** The level named `text` (flag or LOG_LEVEL), checked. Throws ETL_INVALID_OPTION. */
+export function parseLogLevel(text: string, name = 'log.level'): LogLevel | 'silent' {
+  const t = text.toLowerCase()
+  if (!(LEVELS as readonly string[]).includes(t)) throw invalidOption(name, 'debug, info, warn, error or silent', text)
+  return t as LogLevel | 'silent'
+}
+
+const RESERVED = new Set(['level', 'time', 'pid', 'hostname', 'msg'])
 
 /**
- * Creates a logger. Text lines look like
- * `2024-01-02T03:04:05.123Z warn  task extract: attempt 1 failed, retrying in 0.5s  attempt=1 code=ETL_DB_CONNECT`.
- * Field values that are not strings are written as JSON. Throws ETL_INVALID_OPTION for an unknown format or level.
+ * Creates a logger. Field values that are not strings are written as JSON.
+ * Throws ETL_INVALID_OPTION for an unknown format or level.
  */
 export function createLogger(options: LoggerOptions = {}, bound: Readonly<Record<string, unknown>> = {}): Logger {
-  const { format = 'text', level = 'info', stream = process.stderr, now = () => new Date() } = options
-  if (format !== 'json' && format !== 'text') throw invalidOption('log.format', "'json' or 'text'", format)
+  const { format = 'text', level = 'info', stream = process.stderr, now = () => new Date(), beforeWrite } = options
+  if (format !== 'json' && format !== 'text' && format !== 'human') throw invalidOption('log.format', "'json', 'text' or 'human'", format)
   if (!(level in rank)) throw invalidOption('log.level', 'debug, info, warn, error or silent', level)
   const min = rank[level]
   const write = (lvl: LogLevel, message: string, fields?: Readonly<Record<string, unknown>>) => {
     if (rank[lvl] < min) return
     const all = { ...bound, ...fields }
-    const time = now().toISOString()
-    const line = format === 'json' ? safeJson({ time, level: lvl, msg: message, ...all }) : textLine(time, lvl, message, all)
+    let line: string
+    if (format === 'json') {
+      const head: Record<string, unknown> = { level: LEVEL_NUMBERS[lvl], time: now().getTime(), pid: process.pid, hostname: host() }
+      for (const [k, v] of Object.entries(all)) if (v !== undefined && !RESERVED.has(k)) head[k] = v
+      head['msg'] = message
+      line = safeJson(head)
+    } else if (format === 'human') line = `${lvl === 'info' ? '' : `${lvl}: `}${message}`
+    else line = textLine(now().toISOString(), lvl, message, all)
+    beforeWrite?.()
     stream.write(redact(line) + '\n')
   }
   return {
@@ -62,7 +93,14 @@ export function createLogger(options: LoggerOptions = {}, bound: Readonly<Record
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
     child: (fields) => createLogger(options, { ...bound, ...fields }),
+    enabled: (lvl) => rank[lvl] >= min,
   }
+}
+
+let hostName: string | undefined
+function host(): string {
+  hostName ??= hostname()
+  return hostName
 }
 
 /** A logger that drops everything. */
@@ -81,7 +119,7 @@ function quoteIfNeeded(v: string): string {
 
 function safeJson(v: unknown): string {
   try {
-    return JSON.stringify(v, (_k, x: unknown) => (x instanceof Error ? { name: x.name, message: x.message } : typeof x === 'bigint' ? String(x) : x)) ?? String(v)
+    return JSON.stringify(v, (_k, x: unknown) => (x instanceof Error ? { type: x.name, message: x.message } : typeof x === 'bigint' ? String(x) : x)) ?? String(v)
   } catch {
     return String(v)
   }

@@ -62,7 +62,7 @@ t.test('etl schedule with a failing suite: each run end logged with state, exit 
   const lines = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
   const ends = lines.filter((l) => l.outcome !== undefined && typeof l.msg === 'string' && (l.msg as string).includes(' ended'))
   t.equal(ends.length, 3, 'three run ends logged')
-  for (const e of ends) t.match(e, { level: 'error', state: 'Failed', exitCode: 3, code: 'ETL_QUALITY_GATE', outcome: 'failed' })
+  for (const e of ends) t.match(e, { level: 50, state: 'Failed', exitCode: 3, code: 'ETL_QUALITY_GATE', outcome: 'failed' })
   t.ok(lines.some((l) => /3 failures in a row \(--max-failures 3\): stopping/.test(String(l.msg))))
   const summary = lines.find((l) => /^schedule stopped after 3 failures in a row: 3 runs started, 0 completed, 3 failed, 0 cancelled, \d+ ticks skipped$/.test(String(l.msg)))
   t.ok(summary, 'the summary counts the failures')

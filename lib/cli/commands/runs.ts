@@ -31,14 +31,14 @@ export const runsCommand: Command = {
       const record = await readRun(dataDir, positionals[0])
       if (!record) throw new EtlError('ETL_USAGE', `no run ${positionals[0]} in ${dataDir}/runs`)
       if (isUnreadable(record)) throw new EtlError('ETL_DATA_DIR', `run ${record.id} is unreadable: ${record.error?.message ?? 'its record cannot be read'}`, { details: { id: record.id } })
-      ctx.stdout.write(JSON.stringify(record, null, 2) + '\n')
+      ctx.stdout.write(JSON.stringify(record) + '\n')
       return 0
     }
     const limit = values.limit === undefined ? 20 : Number(values.limit)
     if (!Number.isInteger(limit) || limit < 1) throw new EtlError('ETL_INVALID_OPTION', `Invalid option --limit: expected a positive integer, got ${JSON.stringify(values.limit)}`)
     const runs = await listRuns(dataDir, { limit })
     if (config.json) {
-      ctx.stdout.write(JSON.stringify(runs, null, 2) + '\n')
+      ctx.stdout.write(JSON.stringify(runs) + '\n')
       return 0
     }
     if (!runs.length) {

@@ -24,7 +24,7 @@ export const storeCommand: Command = {
     const result = await verifyStore(dataDir, { repair, lockTimeoutMs: (config.lockTimeout ?? 60) * 1000 })
     const open = result.findings.filter((f) => !f.repaired)
     const lost = result.findings.reduce((n, f) => n + (f.lost ?? 0), 0)
-    if (config.json) ctx.stdout.write(JSON.stringify({ ...result, lost }, null, 2) + '\n')
+    if (config.json) ctx.stdout.write(JSON.stringify({ ...result, lost }) + '\n')
     else {
       for (const g of result.groups) ctx.stdout.write(`${g.group}: ${g.parts} parts, ${g.rows ?? 'unknown'} rows\n`)
       for (const f of result.findings) ctx.stdout.write(`${f.file}: ${f.problem}${f.repaired ? ` -> ${f.repaired}` : ''}${f.lost ? ` (${f.lost} rows lost)` : ''}\n`)
