@@ -4,7 +4,9 @@
  * progress, the run record on stdout with --json, and the exit code.
  */
 import type { EtlConfig } from '../config/config.ts'
+import { join } from 'node:path'
 import { INDEX_LIMIT, writeDocs } from '../docs/index.ts'
+import { runsDir, writeJsonAtomic } from '../flow/run-store.ts'
 import { applyRetention, retentionPolicy, type RetentionResult } from '../flow/retention.ts'
 import { asEtlError, EtlError, registerSecret } from '../errors.ts'
 import type { Flow, RunRecord, WebhookTarget } from '../flow/index.ts'
@@ -98,8 +100,17 @@ export async function runFlowResult<R>(ctx: CommandContext, config: Readonly<Etl
       },
     )
     log.done()
-    await keepHistory(settings.dataDir, outcome.record, config.retention, log)
-    await options.after?.(outcome.record, log).catch((err: unknown) => log.warn(`could not finish the run's extras: ${asEtlError(err).message}`))
+    // After the run nothing changes its outcome: what fails here (docs, retention, extras) is a warning, said on
+    // stderr and kept in the record's summary.warnings (lib/pipelines/warnings.ts); the exit code stays.
+    const late: string[] = []
+    const lateLog = { info: (m: string) => log.info(m), warn: (m: string) => { late.push(m); log.warn(`WARNING (after the run): ${m}`) } }
+    await keepHistory(settings.dataDir, outcome.record, config.retention, lateLog)
+    await options.after?.(outcome.record, log).catch((err: unknown) => lateLog.warn(`could not finish the run's extras: ${asEtlError(err).message}`))
+    if (late.length) {
+      const summary = outcome.record.summary as { warnings?: string[] }
+      summary.warnings = [...(summary.warnings ?? []), ...late]
+      await writeJsonAtomic(join(runsDir(settings.dataDir), `${outcome.id}.json`), outcome.record).catch(() => {})
+    }
     if (config.json) ctx.stdout.write(JSON.stringify(outcome.record) + '\n')
     if (outcome.state === 'Completed') {
       options.report?.(outcome.result, log)

@@ -37,6 +37,13 @@ function rowsCell(record: RunRecord): SafeHtml {
 <span class="sr-only">(${known.map(([name, n]) => `${count(n)} ${name}`).join(', ')}${notLoaded ? ', not loaded' : ''})</span>${c.quarantined ? html`<br><span class="small muted">${count(c.quarantined)} quarantined</span>` : ''}`
 }
 
+/** The feature group's rows after the run's commit (LoadReport.rowsAfter): "unknown" where the store cannot tell. */
+function storeRowsCell(s: ReturnType<typeof readSummary>): SafeHtml {
+  if (!s.load) return html`<span class="muted">–</span>`
+  const after = (s.load.report as { rowsAfter?: unknown } | undefined)?.rowsAfter
+  return typeof after === 'number' ? html`${count(after)}` : html`<span class="muted">unknown</span>`
+}
+
 function row(record: RunRecord): SafeHtml {
   const s = readSummary(record.summary)
   const warn = warned(record, s)
@@ -46,6 +53,7 @@ function row(record: RunRecord): SafeHtml {
 <td class="num">${timestamp(record.start, false)}</td>
 <td class="num">${duration(record.durationMs)}</td>
 <td class="num">${rowsCell(record)}</td>
+<td class="num">${storeRowsCell(s)}</td>
 <td class="outcome">${outcome(s.validation, 'expectations')}</td>
 <td class="outcome">${outcome(s.meta, 'checks')}</td>
 </tr>`
@@ -89,7 +97,7 @@ export function renderIndexEntries(runs: readonly IndexEntry[], truncated = fals
 <h2 id="runs-h" class="sr-only">All runs</h2>
 ${runs.length === 0 ? html`<p>No run has been recorded yet.</p>` : html`<div class="scroll"><table class="runs">
 <caption>Runs, newest first</caption>
-<thead><tr><th scope="col">Run <span class="muted">and flow</span></th><th scope="col">State <span class="muted">and error</span></th><th scope="col" class="num">Started</th><th scope="col" class="num">Duration</th><th scope="col" class="num">Rows (extracted → loaded)</th><th scope="col">Validation</th><th scope="col">Meta-validation</th></tr></thead>
+<thead><tr><th scope="col">Run <span class="muted">and flow</span></th><th scope="col">State <span class="muted">and error</span></th><th scope="col" class="num">Started</th><th scope="col" class="num">Duration</th><th scope="col" class="num">Rows (extracted → loaded)</th><th scope="col" class="num">Store rows</th><th scope="col">Validation</th><th scope="col">Meta-validation</th></tr></thead>
 <tbody>
 ${runs.map((r) => raw(r.row))}
 </tbody>

@@ -112,6 +112,44 @@ ${fileLine('Stage file', x.file)}
 </section>`
 }
 
+/** A figure of the load report: a count, or "unknown" where the store cannot tell (null or absent). */
+function figure(v: unknown): SafeHtml {
+  return typeof v === 'number' ? html`${count(v)}` : html`<span class="muted">unknown</span>`
+}
+
+/** What the store holds after the commit (LoadReport): the write disposition and the figures. */
+function reportTable(report: unknown): SafeHtml {
+  const r = isObject(report) ? report : {}
+  return html`<div class="scroll"><table class="report">
+<caption>The feature group after the commit (<code>--write ${str(r['write']) ?? 'merge'}</code>)</caption>
+<thead><tr><th scope="col" class="num">Inserted</th><th scope="col" class="num">Updated</th><th scope="col" class="num">Unchanged</th><th scope="col" class="num">Deleted</th><th scope="col" class="num">Rows before</th><th scope="col" class="num">Rows after</th></tr></thead>
+<tbody><tr><td class="num">${figure(r['inserted'])}</td><td class="num">${figure(r['updated'])}</td><td class="num">${figure(r['unchanged'])}</td><td class="num">${figure(r['deleted'])}</td><td class="num">${figure(r['rowsBefore'])}</td><td class="num">${figure(r['rowsAfter'])}</td></tr></tbody>
+</table></div>`
+}
+
+/** What went wrong after the commit (the run still Completed). */
+function warningsList(s: RunSummary): SafeHtml {
+  const w = Array.isArray(s.warnings) ? s.warnings.filter((x): x is string => typeof x === 'string') : []
+  if (!w.length) return html``
+  return html`<div class="warnings"><p><strong>Warnings after the commit</strong> (the load is in the store; the run completed):</p><ul>${w.map((m) => html`<li>${m}</li>`)}</ul></div>`
+}
+
+/** Which key the stable ids came from (--id derived). */
+function identityLine(s: RunSummary): SafeHtml {
+  const i = isObject(s.identity) ? s.identity : undefined
+  if (!i) return html``
+  return html`<p class="small">Ids (<code>user_id</code>) derived from ${str(i['description']) ?? 'the source'}: a re-run merges onto the same rows.</p>`
+}
+
+/** An incremental run: the window read, the watermark, and what its aggregates describe. */
+function incrementalLine(s: RunSummary): SafeHtml {
+  const w = isObject(s.incremental) ? s.incremental : undefined
+  if (!w) return html``
+  const v = (x: unknown) => (typeof x === 'string' ? html`<code>${x}</code>` : html`<span class="muted">none</span>`)
+  return html`<p class="small">Incremental on <code>${str(w['column']) ?? '?'}</code>: rows from ${v(w['lower'])} to ${v(w['upper'])}${typeof w['until'] === 'string' ? html` (below ${v(w['until'])})` : ''}; watermark ${v(w['from'])} → ${v(w['next'])}.
+Aggregate expectations (row counts, uniqueness, distinct sets, means, quantiles) describe this batch, not the whole table.</p>`
+}
+
 /** Flows (lib/pipelines) that end with a load. */
 const LOADING_FLOWS: ReadonlySet<string> = new Set(['etl-run', 'loading'])
 
@@ -133,7 +171,11 @@ export function loadSection(record: RunRecord, s: RunSummary): SafeHtml {
 ${job ? html`<div><dt>Ingestion job</dt><dd><code>${valueText(job.name)}</code> (execution ${valueText(job.executionId)})</dd></div>
 <div><dt>Job status</dt><dd><span class="badge ${jobOk ? 'passed' : 'failed'}"><span aria-hidden="true">${jobOk ? '✔ ' : '✖ '}</span>${valueText(job.finalStatus)}</span> <span class="muted">${valueText(job.state)}</span></dd></div>` : ''}
 ${isObject(l.featureView) ? html`<div><dt>Feature view</dt><dd>${valueText(l.featureView.name)} version ${valueText(l.featureView.version)}</dd></div>` : ''}
-</dl>`
+</dl>
+${reportTable(l.report)}
+${identityLine(s)}
+${incrementalLine(s)}
+${warningsList(s)}`
   } else if (s.gate && !s.gate.committed) {
     body = html`<p><strong>Nothing was loaded:</strong> the quality gate stopped the run (policy <code>${s.gate.policy}</code>), so the feature store is as it was.</p>`
   } else if (LOADING_FLOWS.has(record.flow) && record.state !== 'Completed') {

@@ -41,7 +41,7 @@ import { openSink } from './sink.ts'
 import { identityRequest, type Settings } from './settings.ts'
 import { identitySummary } from './identity.ts'
 import { incrementalSummary, planIncremental, saveWatermark, type IncrementalPlan } from './incremental.ts'
-import { warnAfterCommit } from './warnings.ts'
+import { reconcile, warnAfterCommit } from './warnings.ts'
 import type { RunSummary, StageCountsSummary, TransformStageSummary, ValidationStageSummary } from './summary.ts'
 import { decideGate, gateReport } from './gate.ts'
 import { STAGE_FILES } from './files.ts'
@@ -204,6 +204,7 @@ export async function finishRun(deps: Pick<RunDeps, 'settings' | 'warn'>, ctx: F
   ctx.summarize('load', load)
   // Committed: from here on nothing may fail the run (a caller would retry a load that happened). A watermark
   // that could not be written only means the next run reads these rows again, and merges them.
+  for (const w of load.warnings ?? []) warnAfterCommit(ctx, deps.warn, w)
   if (staged.incremental) {
     try {
       await saveWatermark(settings, staged.incremental, ctx.runId)
@@ -211,5 +212,7 @@ export async function finishRun(deps: Pick<RunDeps, 'settings' | 'warn'>, ctx: F
       warnAfterCommit(ctx, deps.warn, `the watermark ${staged.incremental.file} was not written (${(err as Error).message}); the next run reads these rows again and merges them`)
     }
   }
+  // The one failure allowed after the commit: the store's figures do not add up (ETL_RECONCILE, not retried).
+  reconcile(ctx, metaSuite, load, staged.counts.loaded ?? load.rows)
   return ctx.summary as RunSummary
 }

@@ -29,7 +29,7 @@ import { STAGE_FILES } from './files.ts'
 import type { Settings } from './settings.ts'
 import { openSink } from './sink.ts'
 import { commitPending, incrementalSummary } from './incremental.ts'
-import { warnAfterCommit } from './warnings.ts'
+import { reconcile, warnAfterCommit } from './warnings.ts'
 import type { ValidationStageSummary } from './summary.ts'
 
 /** Extraction validation: the CSV (default extracted.csv) or a table/query, through the suite. */
@@ -132,6 +132,7 @@ export async function loadStage(settings: Settings, input: string | undefined, c
       warn(`WARNING: the data failed its quality gate but --on-invalid warn loads it anyway.\n${gateReport(validation, meta)}`)
     }
   }
+  const metaSuite = await readSuite(settings.metaSuitePath) // read before the commit: after it, only ETL_RECONCILE may fail
   const started = Date.now()
   const source = csvSource(file, { batchSize: settings.batchSize })
   source.once('error', () => {}) // an opening error comes through `columns`, awaited next
@@ -149,6 +150,7 @@ export async function loadStage(settings: Settings, input: string | undefined, c
   }
   const load = { ...(await sink.commit()), durationMs: Date.now() - started }
   ctx.summarize('load', load)
+  for (const w of load.warnings ?? []) warnAfterCommit(ctx, warn, w)
   // Committed: the watermark of an `etl extract --incremental` moves now; a failure is a warning (lib/pipelines/warnings.ts).
   try {
     const plan = await commitPending(settings, ctx.runId)
@@ -156,5 +158,6 @@ export async function loadStage(settings: Settings, input: string | undefined, c
   } catch (err) {
     warnAfterCommit(ctx, warn, `the watermark of the incremental extract was not written (${(err as Error).message}); the next run reads these rows again and merges them`)
   }
+  reconcile(ctx, metaSuite, load, load.rows)
   return load
 }

@@ -73,18 +73,18 @@ function engineVersion(): string {
   return version
 }
 
-const tableOf = (e: SuiteExpectation): unknown => e.config.meta?.['table'] ?? 'results'
+export const tableOf = (e: SuiteExpectation): unknown => e.config.meta?.['table'] ?? 'results'
 
 function baseMeta(e: SuiteExpectation, table: unknown): Record<string, unknown> {
   return { expectation_id: e.id, label: e.label, table }
 }
 
-function skippedResult(e: SuiteExpectation, needs: readonly string[]): ExpectationResult {
+export function skippedResult(e: SuiteExpectation, needs: readonly string[]): ExpectationResult {
   return { success: true, expectation_config: e.config, result: {}, exception_info: OK_INFO, meta: { ...baseMeta(e, tableOf(e)), skipped: SKIPPED, needs } }
 }
 
 function badTableResult(e: SuiteExpectation, table: unknown): ExpectationResult {
-  const message = `meta.table must be "results" or "counts", got ${JSON.stringify(table)}`
+  const message = `meta.table must be "results", "counts" or "load", got ${JSON.stringify(table)}`
   return {
     success: false,
     expectation_config: e.config,
@@ -109,6 +109,8 @@ export function metaValidateTable(resultsBatch: Batch, options: MetaCommonOption
   const runnable: Record<TableName, SuiteExpectation[]> = { results: [], counts: [] }
   metaSuite.expectations.forEach((e, i) => {
     const table = tableOf(e)
+    // Post-load checks (meta.table "load") run after the commit, over the store's figures (meta-load.ts).
+    if (table === 'load') return void (out[i] = skippedResult(e, ['load report']))
     if (table !== 'results' && table !== 'counts') return void (out[i] = badTableResult(e, table))
     const needs = missingCounts(table, e.config.kwargs, counts)
     if (needs.length) return void (out[i] = skippedResult(e, needs))

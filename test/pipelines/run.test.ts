@@ -65,7 +65,7 @@ t.test('one pass equals the five pipelines run one after another (apart from ids
   const r = await runEtl(['run', '--id', 'sequential', '--quiet'], { cwd: one, env })
   t.equal(r.code, 0, r.stderr)
   for (const c of ['extract', 'validate', 'meta-validate', 'transform', 'load']) {
-    const s = await runEtl([c, '--id', 'sequential', '--quiet'].filter((_a, i) => c === 'transform' || i < 1 || i > 2), { cwd: five, env })
+    const s = await runEtl([c, '--id', 'sequential', '--quiet'].filter((_a, i) => c === 'transform' || c === 'extract' || i < 1 || i > 2), { cwd: five, env })
     t.equal(s.code, 0, `${c}: ${s.stderr}`)
   }
   const dropDatetime = (csv: string) => csv.split('\n').map((l) => l.split(',').slice(0, -1).join(',')).join('\n')

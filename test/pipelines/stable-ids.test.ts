@@ -1,7 +1,7 @@
 // Stable ids by default (--id derived, computed by PostgreSQL in the source query): a re-run merges onto the
 // rows it loaded before, whatever the key (primary, composite, none with duplicate rows, values past a double).
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -116,4 +116,55 @@ t.test('nanoid appends: explicit, and its runs add rows', async (t) => {
   const record = await s.run(['--table', 'pk', '--id', 'nanoid'])
   t.same(record.summary.load.report, { write: 'append', inserted: 10, updated: 0, unchanged: 0, deleted: 0, rowsBefore: 10, rowsAfter: 20 })
   t.equal((await storeRows(s.cwd)).length, 20, 'two runs of nanoid ids: 20 rows, as asked')
+})
+
+t.test('figures: inserted N, then nothing inserted; the CLI says them; reconciled after each commit', async (t) => {
+  const s = await scene(t, `CREATE TABLE pk (id int PRIMARY KEY, v int); INSERT INTO pk SELECT g, g FROM generate_series(1, 40) g`)
+  const first = await s.run(['--table', 'pk'])
+  t.same(first.summary.load.report, { write: 'merge', inserted: 40, updated: 0, unchanged: 0, deleted: 0, rowsBefore: 0, rowsAfter: 40 })
+  t.equal(first.summary.reconcile.success, true)
+  const r = await runEtl(['run', '--table', 'pk', '--suite', 'suite.json'], { cwd: s.cwd, env: s.env })
+  t.equal(r.code, 0, r.stderr)
+  // Every row comes back with the run's new datetime, so the store counts it as updated rather than unchanged.
+  t.match(r.stderr, /store \(--write merge\): inserted 0, updated \d+, unchanged \d+, deleted 0; rows 40 -> 40/)
+  t.match(r.stderr, /ids: derived from primary key \(id\)/)
+  const index = await readFile(join(s.cwd, 'data/docs/index.html'), 'utf8')
+  t.match(index, /Store rows/)
+})
+
+t.test('replace with fewer rows: the group holds exactly the new rows', async (t) => {
+  const s = await scene(t, `CREATE TABLE pk (id int PRIMARY KEY); INSERT INTO pk SELECT generate_series(1, 30)`)
+  await s.run(['--table', 'pk'])
+  await s.db.client.query('DELETE FROM pk WHERE id > 10')
+  const merged = await s.run(['--table', 'pk'])
+  t.equal(merged.summary.load.report.rowsAfter, 30, 'merge keeps rows gone from the source')
+  const replaced = await s.run(['--table', 'pk', '--write', 'replace'])
+  t.match(replaced.summary.load.report, { write: 'replace', deleted: 20, rowsBefore: 30, rowsAfter: 10 })
+  t.same(new Set(idsOf(await storeRows(s.cwd))), new Set(Array.from({ length: 10 }, (_, i) => idOf(`(${i + 1})`))))
+})
+
+t.test('a --key that repeats: the commit happened, the reconciliation fails loudly with ETL_RECONCILE', async (t) => {
+  const s = await scene(t, `CREATE TABLE rep (k int, v int); INSERT INTO rep SELECT g % 5, g FROM generate_series(1, 20) g`)
+  const r = await runEtl(['run', '--table', 'rep', '--key', 'k', '--suite', 'suite.json', '--json'], { cwd: s.cwd, env: s.env })
+  t.equal(r.code, 1)
+  t.match(r.stderr, /ETL_RECONCILE: the load was committed, but the feature group prostate_group version 1 does not add up/)
+  t.match(r.stderr, /inserted \+ updated \+ unchanged = rows loaded/)
+  t.match(r.stderr, /look for key columns that repeat/)
+  t.equal((await storeRows(s.cwd)).length, 5, 'the committed rows: one per key (the last row of each)')
+  t.equal(JSON.parse(r.stdout).error.code, 'ETL_RECONCILE')
+})
+
+t.test('etl schedule, several ticks: the table once in the store', async (t) => {
+  const s = await scene(t, `CREATE TABLE prostate (id int PRIMARY KEY, age int); INSERT INTO prostate SELECT g, 40 + g FROM generate_series(1, 25) g`)
+  const r = await runEtl(['schedule', '--cron', '*/1 * * * * *', '--suite', 'suite.json'], {
+    cwd: s.cwd, env: s.env, onSpawn: (child) => setTimeout(() => child.kill('SIGTERM'), 5500),
+  })
+  t.equal(r.code, 143, r.stderr)
+  const dir = join(s.cwd, 'data/runs')
+  const records = (await Promise.all((await readdir(dir)).filter((f) => f.endsWith('.json')).map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')))))
+    .filter((rec) => rec.state === 'Completed').sort((a, b) => a.start.localeCompare(b.start))
+  t.ok(records.length >= 2, `${records.length} completed ticks`)
+  t.equal(records[0].summary.load.report.inserted, 25)
+  for (const rec of records.slice(1)) t.match(rec.summary.load.report, { inserted: 0, rowsAfter: 25 })
+  t.equal((await storeRows(s.cwd)).length, 25)
 })

@@ -5,6 +5,7 @@
  */
 import { EtlError } from '../../errors.ts'
 import type { LoadSummary } from '../../load/sink.ts'
+import type { RunSummary } from '../../pipelines/summary.ts'
 import { extractFlow, loadFlow, metaValidateFlow, transformFlow, validateFlow } from '../../pipelines/flows.ts'
 import type { FlagName } from '../args.ts'
 import type { Command } from '../commands.ts'
@@ -21,7 +22,15 @@ export function noPositionals(positionals: readonly string[]): void {
   if (positionals.length) throw new EtlError('ETL_USAGE', `unexpected argument: ${positionals[0]}`)
 }
 
-export function reportLoad(load: LoadSummary, log: Logger): void {
+/** A figure of the load report, "unknown" where the store cannot tell. */
+const fig = (v: number | null | undefined) => (typeof v === 'number' ? String(v) : 'unknown')
+
+export function reportLoad(load: LoadSummary, log: Logger, summary?: RunSummary): void {
+  const r = load.report
+  if (r) log.info(`store (--write ${r.write}): inserted ${fig(r.inserted)}, updated ${fig(r.updated)}, unchanged ${fig(r.unchanged)}, deleted ${fig(r.deleted)}; rows ${fig(r.rowsBefore)} -> ${fig(r.rowsAfter)}`)
+  if (summary?.identity) log.info(`ids: derived from ${summary.identity.description}`)
+  if (summary?.incremental) log.info(`incremental on ${summary.incremental.column}: watermark ${summary.incremental.from ?? 'none'} -> ${summary.incremental.next ?? 'unchanged'}`)
+  for (const w of summary?.warnings ?? []) log.warn(`WARNING (the load is committed): ${w}`)
   if (load.sink === 'local') {
     log.info(`loaded ${load.rows} rows locally into ${load.location} (feature group ${load.featureGroup.name} version ${load.featureGroup.version})`)
     log.info('to load into Hopsworks instead, set HOPSWORKS_HOST, HOPSWORKS_API_KEY and HOPSWORKS_PROJECT (environment or .env), or pass --sink hopsworks')

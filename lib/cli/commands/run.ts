@@ -29,7 +29,7 @@ export async function runOnce(ctx: CommandContext, values: FlagValues): Promise<
         const c = summary.counts
         if (c) log.info(`rows: extracted ${c.extracted}, validated ${c.validated}, quarantined ${c.quarantined ?? 0}, transformed ${c.transformed}, dropped ${c.dropped ?? 0}, loaded ${c.loaded}`, { counts: c })
         if (summary.validation) log.info(`validation: ${summary.validation.statistics.successful_expectations}/${summary.validation.statistics.evaluated_expectations} expectations passed; meta-validation: ${summary.meta?.success ? 'passed' : 'FAILED'}`)
-        if (summary.load) reportLoad(summary.load, log)
+        if (summary.load) reportLoad(summary.load, log, summary)
       },
     })
 }
