@@ -13,6 +13,7 @@ import { storeCommand } from './commands/store.ts'
 import { workerCommand } from './commands/worker.ts'
 import { notifyCommand } from './commands/notify.ts'
 import { healthCommand } from './health.ts'
+import { schedulesCommand } from './commands/schedules.ts'
 import { profileCommand, suiteCommand } from './commands/profile.ts'
 import { hopsworksCommand } from './commands/hopsworks.ts'
 
@@ -32,6 +33,7 @@ export const commands: Readonly<Record<string, Command>> = {
   transform: transformCommand,
   load: loadCommand,
   schedule: scheduleCommand,
+  schedules: schedulesCommand,
   runs: runsCommand,
   store: storeCommand,
   docs: docsCommand,

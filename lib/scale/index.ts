@@ -5,3 +5,8 @@ export { choosePartitionKey, describeRange, planPartitions, rangeSource, type Pa
 export { openQueue, PARTITION_QUEUE, queueSettings, type Queue, type QueueSettings } from './queue.ts'
 export { serveWorker, type ServeOptions, type ServeSummary, type WorkerLog } from './serve.ts'
 export { partFiles, runPartition, type PartitionJob, type PartitionOutput } from './worker.ts'
+export {
+  checkScheduleName, decideTicks, ensureScheduleTable, GRACE_MS, listSchedules, scheduleCron, registerSchedule, removeSchedule, scheduleQueue, tickPass, type MissedPolicy, type ScheduledJob,
+  type ScheduleRow, type ScheduleSpec, type TickDecision, type TickEvent,
+} from './schedules.ts'
+export { serveSchedules, type ScheduledRunResult, type ServeSchedulesOptions, type ServeSchedulesSummary } from './serve-schedules.ts'

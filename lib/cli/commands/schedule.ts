@@ -15,6 +15,7 @@ import type { Command } from '../commands.ts'
 import { commandConfig, makeLogger } from '../context.ts'
 import { webhookTargets } from '../run-flow.ts'
 import { runCommand, runOnce } from './run.ts'
+import { registerDistributed } from './schedules.ts'
 
 /** The cron expression of `etl schedule` in its zone (`--tz`, default UTC). Throws ETL_USAGE. */
 export function scheduleCron(expr: string | undefined, tz: string | undefined): Cron {
@@ -37,11 +38,13 @@ export const scheduleCommand: Command = {
     'Exit code: the exit code of the last failed run (with --max-failures N, the schedule stops after N failures',
     'in a row); with no failed run, 143 when stopped by SIGTERM (130 by SIGINT).',
   ].join('\n'),
-  flags: ['cron', 'tz', 'max-failures', ...runCommand.flags],
+  flags: ['cron', 'tz', 'max-failures', 'distributed', 'name', 'missed', ...runCommand.flags],
   async run(ctx, values, positionals) {
     if (positionals.length) throw new EtlError('ETL_USAGE', `unexpected argument: ${positionals[0]}`)
     const config = commandConfig(ctx, values)
     const cron = scheduleCron(config.cron, config.timezone)
+    if (values.distributed) return registerDistributed(ctx, values, config, cron)
+    if (values.name !== undefined || values.missed !== undefined) throw new EtlError('ETL_USAGE', '--name and --missed are for a distributed schedule: add --distributed')
     const maxFailures = values['max-failures'] === undefined ? undefined : Number(values['max-failures'])
     if (maxFailures !== undefined && (!Number.isInteger(maxFailures) || maxFailures < 1)) throw invalidOption('--max-failures', 'an integer >= 1', values['max-failures'])
     const log = makeLogger(ctx, config)
