@@ -10,7 +10,7 @@ import type { Row } from '../types.ts'
 import { columnOf, type BuildContext, type Check, type ColumnRef, type Outcome } from './check.ts'
 import { aggregateResult, betweenOf } from './aggregate.ts'
 import { memberKey, setKeys } from './column-map.ts'
-import { optBoolean, optList } from './kwargs.ts'
+import { expectationError, optBoolean, optList } from './kwargs.ts'
 import { compareKeys, isTemporalKind, renderValue, type Key } from './values.ts'
 
 /** State of the distinct-value expectations. */
@@ -71,7 +71,9 @@ function distinctSet(ctx: BuildContext, relation: SetRelation): Check<DistinctSt
   const col = columnOf(ctx)
   const list = optList(ctx.kwargs, 'value_set')
   const asDates = optBoolean(ctx.kwargs, 'parse_strings_as_datetimes', false)
-  const expected = list === undefined ? undefined : setKeys(list, col, asDates)
+  // GE (expect_column_distinct_values_to_*_set.py, _validate): for "in", None or an empty set passes; the others need a set
+  if (list === undefined && relation !== 'in') throw expectationError("value_set must be a list, got None ('NoneType' object is not iterable)")
+  const expected = list === undefined || (relation === 'in' && list.length === 0) ? undefined : setKeys(list, col, asDates)
   return {
     ...distinctCounter(ctx, col),
     finish(s): Outcome {
@@ -87,7 +89,7 @@ function distinctSet(ctx: BuildContext, relation: SetRelation): Check<DistinctSt
   }
 }
 
-/** expect_column_distinct_values_to_be_in_set (null set: vacuously true), _contain_set, _equal_set. */
+/** expect_column_distinct_values_to_be_in_set (a null or empty set: vacuously true), _contain_set, _equal_set (a set required). */
 export const distinctInSet = (ctx: BuildContext): Check<DistinctState> => distinctSet(ctx, 'in')
 export const distinctContainSet = (ctx: BuildContext): Check<DistinctState> => distinctSet(ctx, 'contain')
 export const distinctEqualSet = (ctx: BuildContext): Check<DistinctState> => distinctSet(ctx, 'equal')

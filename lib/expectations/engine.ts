@@ -114,8 +114,7 @@ function compileOne(suite: Suite, i: number, columns: readonly Column[], options
   const catchExceptions = config.kwargs['catch_exceptions'] ?? options.catchExceptions ?? true
   try {
     const kwargs = resolveParameters(config.kwargs, { parameters: options.evaluationParameters ?? {}, now: options.now ?? (() => new Date()) })
-    const condition = kwargs['row_condition'] ?? null
-    const keep = condition === null ? undefined : compileRowCondition(condition, kwargs['condition_parser'], columns)
+    const keep = compileRowCondition(kwargs['row_condition'], kwargs['condition_parser'], columns)
     if (keep && PREPASS_TYPES.includes(config.expectation_type))
       throw expectationError(`row_condition is not supported on ${config.expectation_type}: its mean and standard deviation come from the whole column; filter the rows in the source query instead`)
     const fallback = resultFormatOf(options.resultFormat, DEFAULT_RESULT_FORMAT)

@@ -40,13 +40,14 @@ type Lit = { t: 'num'; v: number } | { t: 'str'; v: string } | { t: 'bool'; v: b
 
 const fail = (condition: string, why: string): Error => expectationError(`row_condition ${JSON.stringify(condition)}: ${why}`)
 
-/** Compiles `row_condition` for the columns. Throws ETL_EXPECTATION. */
-export function compileRowCondition(condition: unknown, parser: unknown, columns: readonly Column[]): RowTest {
+/** Compiles `row_condition` for the columns (undefined when there is none; condition_parser is checked either way). Throws ETL_EXPECTATION. */
+export function compileRowCondition(condition: unknown, parser: unknown, columns: readonly Column[]): RowTest | undefined {
+  if (parser !== undefined && parser !== null && (typeof parser !== 'string' || !(CONDITION_PARSERS as readonly string[]).includes(parser)))
+    throw expectationError(`condition_parser ${JSON.stringify(parser)} is not a valid enumeration member: one of ${CONDITION_PARSERS.join(', ')}`)
+  if (condition === undefined || condition === null) return undefined
   if (typeof condition !== 'string') throw expectationError(`row_condition must be a text, got ${JSON.stringify(condition)}`)
   if (parser === undefined || parser === null)
     throw expectationError(`condition_parser is required with a row_condition: one of ${CONDITION_PARSERS.join(', ')}`)
-  if (typeof parser !== 'string' || !(CONDITION_PARSERS as readonly string[]).includes(parser))
-    throw expectationError(`condition_parser ${JSON.stringify(parser)} is not a valid enumeration member: one of ${CONDITION_PARSERS.join(', ')}`)
   return parser === 'pandas' ? pandasCondition(condition, columns) : gxCondition(condition, columns)
 }
 

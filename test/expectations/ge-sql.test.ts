@@ -39,6 +39,14 @@ t.test('value_set None is vacuously true for in_set and not_in_set (GE SQL, 1.2)
     t.equal(r.success, true, type)
     t.equal(r.result.unexpected_count, 0, type)
   }
+  // the distinct-set types, as GE's _validate: "in" passes with None or an empty set; contain / equal need a set
+  t.equal(one('expect_column_distinct_values_to_be_in_set', { column: 'a', value_set: null }).success, true)
+  t.equal(one('expect_column_distinct_values_to_be_in_set', { column: 'a', value_set: [] }).success, true)
+  t.equal(one('expect_column_distinct_values_to_be_in_set', { column: 'a', value_set: [1] }).success, false)
+  for (const type of ['expect_column_distinct_values_to_contain_set', 'expect_column_distinct_values_to_equal_set'])
+    t.match(message(one(type, { column: 'a', value_set: null })), 'value_set must be a list', type)
+  // a condition_parser that does not exist is an error even without a row_condition
+  t.match(message(one('expect_column_values_to_not_be_null', { column: 'a', condition_parser: 'sql' })), 'not a valid enumeration member')
   // an empty set is another matter: nothing is in it
   t.equal(one('expect_column_values_to_be_in_set', { column: 'a', value_set: [] }).result.unexpected_count, 4)
 })
