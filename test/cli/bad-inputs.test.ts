@@ -528,6 +528,18 @@ const ROWS: readonly Row[] = [
       return s.etl(['run', ...ages], emu.env())
     },
     check: async (t, s) => void t.equal(s.emulators[0]!.state.featureGroups.length, 0, 'nothing created') },
+  { n: 96, input: 'a log level that does not exist', command: 'etl extract --log-level loud', code: 'ETL_INVALID_OPTION', exit: 2,
+    says: 'Invalid option --log-level: expected debug, info, warn, error or silent, got "loud"',
+    run: (s) => s.etl(['extract', '--log-level', 'loud']) },
+  { n: 97, input: '`LOG_LEVEL=chatty`', command: 'LOG_LEVEL=chatty etl extract', code: 'ETL_INVALID_OPTION', exit: 2,
+    says: 'Invalid option LOG_LEVEL: expected debug, info, warn, error or silent, got "chatty"',
+    run: (s) => s.etl(['extract'], { LOG_LEVEL: 'chatty' }) },
+  { n: 98, input: '`etl health` without `ETL_HEARTBEAT_FILE`', command: 'etl health', code: 'ETL_CONFIG', exit: 2,
+    says: 'etl health reads the heartbeat file named by ETL_HEARTBEAT_FILE, which is not set',
+    run: (s) => s.etl(['health']) },
+  { n: 99, input: 'a heartbeat age that is not a number', command: 'ETL_HEARTBEAT_FILE=/tmp/hb etl health --max-age soon', code: 'ETL_INVALID_OPTION', exit: 2,
+    says: 'Invalid option --max-age: expected a number of seconds > 0, got "soon"',
+    run: (s) => s.etl(['health', '--max-age', 'soon'], { ETL_HEARTBEAT_FILE: join(s.cwd, 'hb') }) },
 ]
 
 /** Removes the last line of the first part of the local feature group that holds rows. */
