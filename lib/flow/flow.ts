@@ -7,7 +7,9 @@
  */
 import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
+import { SpanStatusCode } from '@opentelemetry/api'
 import { EtlError } from '../errors.ts'
+import { recordRunMetrics, withSpan } from '../telemetry.ts'
 import { currentRunContext, errorRecord, jsonCopy, runInside, RunContext, type FlowContext } from './context.ts'
 import { hookList, runHooks, type HookDetail, type RunHook } from './hooks.ts'
 import { silentLogger, type FlowLogger } from './log.ts'
@@ -103,7 +105,20 @@ export function flow<I = void, R = unknown>(options: FlowOptions<R>, fn: (input:
   return Object.assign(call, { run, flowName: options.name })
 }
 
-async function runFlow<I, R>(
+/** A run inside its span (`etl.run <flow>`, lib/telemetry.ts), its outcome counted when it ends. */
+function runFlow<I, R>(
+  options: FlowOptions<R>, flowTargets: WebhookTarget[], fn: (input: I, ctx: FlowContext) => Promise<R>, input: I, o: FlowRunOptions<R>,
+): Promise<FlowRunOutcome<R>> {
+  return withSpan(`etl.run ${options.name}`, { 'etl.flow': options.name }, async (span) => {
+    const outcome = await runFlowRecorded(options, flowTargets, fn, input, o)
+    span.setAttributes({ 'etl.run.id': outcome.id, 'etl.run.state': outcome.state })
+    if (outcome.state !== 'Completed') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.record.error?.code ?? outcome.state })
+    recordRunMetrics(outcome.record)
+    return outcome
+  })
+}
+
+async function runFlowRecorded<I, R>(
   options: FlowOptions<R>, flowTargets: WebhookTarget[], fn: (input: I, ctx: FlowContext) => Promise<R>, input: I, o: FlowRunOptions<R>,
 ): Promise<FlowRunOutcome<R>> {
   rejectUnknownKeys('run', o, runKeys)

@@ -5,6 +5,7 @@
  *     call -> [cache fresh? -> Cached] -> attempt 1 -> fail -> retryOn? -> wait -> attempt 2 ... -> Completed | Failed
  *                                          (timeout per attempt: ETL_TIMEOUT)   (run cancelled: Cancelled)
  */
+import { withSpan } from '../telemetry.ts'
 import { EtlError, exitCodeOf, redact } from '../errors.ts'
 import { cacheFileKey, fileStamps, readCache, untrusted, writeCache } from './cache.ts'
 import { currentRunContext, errorRecord } from './context.ts'
@@ -124,7 +125,12 @@ function defaultRetryOn(err: unknown): boolean {
   return !(err instanceof EtlError && exitCodeOf(err.code) !== 1)
 }
 
-async function runTask<I, R>(options: TaskOptions<I, R>, fn: (input: I, ctx: TaskContext) => Promise<R>, input: I, call: TaskCallOptions): Promise<R> {
+/** A task call inside its span (`etl.task <name>`, child of the run's). */
+function runTask<I, R>(options: TaskOptions<I, R>, fn: (input: I, ctx: TaskContext) => Promise<R>, input: I, call: TaskCallOptions): Promise<R> {
+  return withSpan(`etl.task ${options.name}`, { 'etl.task': options.name }, () => runTaskRecorded(options, fn, input, call))
+}
+
+async function runTaskRecorded<I, R>(options: TaskOptions<I, R>, fn: (input: I, ctx: TaskContext) => Promise<R>, input: I, call: TaskCallOptions): Promise<R> {
   const run = currentRunContext()
   const now = run?.now ?? options.now ?? Date.now
   const log = run?.log ?? options.log ?? silentLogger

@@ -15,6 +15,7 @@
  * Error carrying only a redacted message and the error code, and the key is
  * registered with `registerSecret`, so `redact()` removes it from messages.
  */
+import { withSpan } from '../../telemetry.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ExtendOptions, Got } from 'got'
 import { EtlError, redact, registerSecret, type EtlErrorCode } from '../../errors.ts'
@@ -160,8 +161,16 @@ export class HopsworksHttp {
     return call.path.map((s) => encodeURIComponent(String(s))).join('/')
   }
 
-  /** Makes a call, retrying transient failures when `call.retry`. Throws EtlError (see `callDetails`). */
-  async call(call: Call, accept: (status: number) => boolean = (s) => s >= 200 && s < 300): Promise<Reply> {
+  /** Makes a call, retrying transient failures when `call.retry`, inside a span `hopsworks <METHOD>`. Throws EtlError (see `callDetails`). */
+  call(call: Call, accept: (status: number) => boolean = (s) => s >= 200 && s < 300): Promise<Reply> {
+    return withSpan(`hopsworks ${call.method}`, { 'http.request.method': call.method, 'url.path': this.pathOf(call) }, async (span) => {
+      const reply = await this.#retrying(call, accept)
+      span.setAttribute('http.response.status_code', reply.status)
+      return reply
+    })
+  }
+
+  async #retrying(call: Call, accept: (status: number) => boolean): Promise<Reply> {
     const max = call.retry === false ? 0 : this.#retries
     for (let attempt = 0; ; attempt++) {
       let err: EtlError
