@@ -540,6 +540,21 @@ const ROWS: readonly Row[] = [
   { n: 99, input: 'a heartbeat age that is not a number', command: 'ETL_HEARTBEAT_FILE=/tmp/hb etl health --max-age soon', code: 'ETL_INVALID_OPTION', exit: 2,
     says: 'Invalid option --max-age: expected a number of seconds > 0, got "soon"',
     run: (s) => s.etl(['health', '--max-age', 'soon'], { ETL_HEARTBEAT_FILE: join(s.cwd, 'hb') }) },
+  { n: 100, input: '`--name` for a foreground schedule', command: 'etl schedule --cron "0 2 * * *" --name nightly', code: 'ETL_USAGE', exit: 2,
+    says: '--name and --missed are for a distributed schedule: add --distributed',
+    run: (s) => s.etl(['schedule', '--cron', '0 2 * * *', '--name', 'nightly']) },
+  { n: 101, input: 'a distributed schedule\'s missed-tick policy that does not exist', command: 'etl schedule --cron "0 2 * * *" --distributed --missed sometimes', code: 'ETL_INVALID_OPTION', exit: 2,
+    says: 'Invalid option --missed: expected skip or once, got "sometimes"',
+    run: (s) => s.etl(['schedule', '--cron', '0 2 * * *', '--distributed', '--missed', 'sometimes']) },
+  { n: 102, input: 'a distributed schedule name with a space', command: 'etl schedule --cron "0 2 * * *" --distributed --name "night run"', code: 'ETL_INVALID_OPTION', exit: 2,
+    says: 'Invalid option --name: expected letters, digits, - and _ (up to 40), got "night run"',
+    run: (s) => s.etl(['schedule', '--cron', '0 2 * * *', '--distributed', '--name', 'night run']) },
+  { n: 103, input: '`etl notify` without a receiver', command: 'etl notify', code: 'ETL_USAGE', exit: 2,
+    says: 'etl notify needs --test URL',
+    run: (s) => s.etl(['notify']) },
+  { n: 104, input: '`--keep-runs 0` (the run being recorded is always kept)', command: 'etl run --keep-runs 0', code: 'ETL_INVALID_OPTION', exit: 2,
+    says: 'Invalid option --keep-runs: expected an integer from 1 to 100000, got "0"',
+    run: (s) => s.etl(['run', '--keep-runs', '0']) },
 ]
 
 /** Removes the last line of the first part of the local feature group that holds rows. */
