@@ -66,6 +66,15 @@ t.test('extract and run on a full disk: ETL_DISK_FULL, exit 1, nothing left behi
   t.notOk(existsSync(join(data, 'feature_store', 'prostate_group_1')), 'nothing committed')
   t.ok((await usedMB()) < 1, `the space is given back (${(await usedMB()).toFixed(2)} MB used)`)
 
+  // A transform whose input alone does not fit beside it is refused before it writes a byte.
+  await db.client.query("CREATE TABLE mid AS SELECT g AS id, repeat('x', 30) AS v FROM generate_series(1, 120000) g")
+  t.equal((await etl('extract', '--table', 'mid', '--quiet')).code, 0, 'the extract fits')
+  const transform = await etl('transform')
+  t.equal(transform.code, 1, transform.stderr)
+  t.match(transform.stderr, new RegExp(`ETL_DISK_FULL: the disk is full: ${data} \\(a file system of 8\\.0 MB, \\d+\\.\\d MB free\\) cannot hold ${data}/transformed\\.csv, which needs at least \\d+\\.\\d MB`))
+  t.same(await leftovers(data), [], 'nothing was written')
+  t.notOk(existsSync(join(data, 'transformed.csv')))
+
   execFileSync('mount', ['-o', 'remount,size=64m', root])
   const retry = await etl('extract', '--table', 'big', '--quiet')
   t.equal(retry.code, 0, retry.stderr)
