@@ -36,7 +36,7 @@ t.test('good extract, validate, meta-validate, then a bad extract: transform and
   t.match(sidecar.lineage, { extractId: /^\d{8}T\d{9}Z-/, checksum: /^sha256:[0-9a-f]{64}$/ })
   t.equal(sidecar.lineage.checksum, sidecar.sha256, 'an extract descends from itself')
 
-  const transform = await etl('transform', '--id', 'sequential')
+  const transform = await etl('transform')
   t.equal(transform.code, 2, transform.stderr)
   t.match(transform.stderr, /ETL_LINEAGE: the stage files are of different extracts: extracted\.csv is of extract \S+ \(sha256:[0-9a-f]{12}\.\.\.\); extract_validation_result\.json, extract_validation_results\.csv, meta_extract_validation_result\.json, meta_extract_validation_results\.csv are of extract/)
   t.match(transform.stderr, /run `etl validate` and `etl meta-validate` again, then `etl transform`/)
@@ -47,7 +47,7 @@ t.test('good extract, validate, meta-validate, then a bad extract: transform and
   t.notOk(await exists(join(data, 'feature_store')), 'nothing loaded')
 
   // The transform forced over the new extract (--input) still cannot be loaded on the old results' word.
-  t.equal((await etl('transform', '--id', 'sequential', '--input', join(data, 'extracted.csv'), '--quiet')).code, 0)
+  t.equal((await etl('transform', '--input', join(data, 'extracted.csv'), '--quiet')).code, 0)
   const forced = await etl('load', '--suite', SUITE)
   t.equal(forced.code, 2, forced.stderr)
   t.match(forced.stderr, /ETL_LINEAGE: the stage files are of different extracts: transformed\.csv is of extract .*; extract_validation_result\.json, meta_extract_validation_result\.json are of extract .*nothing was loaded/)
@@ -61,14 +61,14 @@ t.test('good extract, validate, meta-validate, then a bad extract: transform and
   // Validating the new extract again makes the chain whole: the bad rows are then stopped by the gate (exit 3).
   t.equal((await etl('validate', '--suite', SUITE, '--quiet')).code, 3)
   t.equal((await etl('meta-validate', '--suite', SUITE, '--quiet')).code, 3)
-  t.equal((await etl('transform', '--id', 'sequential', '--quiet')).code, 0)
+  t.equal((await etl('transform', '--quiet')).code, 0)
   const gated = await etl('load', '--suite', SUITE)
   t.equal(gated.code, 3, gated.stderr)
 })
 
 t.test('the whole chain of one extract loads; every stage file names it', async (t) => {
   const { data, etl } = await scene(t)
-  for (const args of [['extract', '--table', 'good'], ['validate', '--suite', SUITE], ['meta-validate', '--suite', SUITE], ['transform', '--id', 'sequential'], ['load', '--suite', SUITE]]) {
+  for (const args of [['extract', '--table', 'good'], ['validate', '--suite', SUITE], ['meta-validate', '--suite', SUITE], ['transform'], ['load', '--suite', SUITE]]) {
     const r = await etl(...args, '--quiet')
     t.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`)
   }
