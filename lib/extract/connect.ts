@@ -232,6 +232,10 @@ export async function connect(config: DbConfig): Promise<pg.Client> {
     client.end().catch(() => {})
     throw connectError(err, config)
   }
+  // pg emits 'error' when the server ends an idle connection (pg_terminate_backend, a restart): with no listener
+  // that would be an unhandled event and a stack trace. The queries in flight are rejected with it anyway, and a
+  // later query on the dead client fails; callers that need to react add their own listener (pgSource does).
+  client.on('error', () => {})
   if (sqlChannel.hasSubscribers) traceQueries(client)
   return client
 }
