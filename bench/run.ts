@@ -1,6 +1,7 @@
 /**
- * npm run bench [-- [--extract] [--node-flags "--max-semi-space-size=8"] 1000000 5000000]: the whole `etl run`
- * (local sink, all stage files), or with --extract only `etl extract` (extracted.csv), against the physical
+ * npm run bench [-- [--extract | --profile] [--node-flags "--max-semi-space-size=8"] 1000000 5000000]: the whole `etl run`
+ * (local sink, all stage files), or with --extract only `etl extract` (extracted.csv), or with --profile
+ * `etl profile` (one streaming pass, the profile page), against the physical
  * limit, `psql \copy (select * from t) to /dev/null csv`, alternately in the same run, on prostate-shaped tables
  * made with generate_series. Prints rows/s, the ratio etl/psql, peak RSS and CPU time (user + system, from
  * /usr/bin/time -v: on a busy machine the CPU time says more than the wall time). `--node-flags` passes V8/Node
@@ -13,7 +14,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
-const command = process.argv.includes('--extract') ? 'extract' : 'run'
+const command = process.argv.includes('--extract') ? 'extract' : process.argv.includes('--profile') ? 'profile' : 'run'
 const flagsAt = process.argv.indexOf('--node-flags')
 const nodeFlags = flagsAt > 0 ? (process.argv[flagsAt + 1] ?? '').split(/\s+/).filter(Boolean) : []
 const sizes = process.argv.slice(2).filter((_, i, all) => all[i - 1] !== '--node-flags').map(Number).filter((n) => n > 0)

@@ -84,7 +84,7 @@ export function renderProfilePage(profile: Profile): string {
 <p class="sub">${count(profile.rows)} rows, ${profile.columns.length} columns, profiled ${profile.profiledAt} in one pass (${(profile.durationMs / 1000).toFixed(1)} s).</p>
 <section aria-labelledby="columns-h">
 <h2 id="columns-h">Columns</h2>
-<p class="small muted">${approximate ? raw('Figures marked ≈ are approximate (more than 10,000 distinct values): distinct counts within 0.81% (standard error), quantiles and histograms within 1.65% of rank, most common counts at most rows/100 too high. ') : raw('Every figure is exact (no column has more than 10,000 distinct values). ')}Rows, nulls, min, max, mean and stdev are always exact.</p>
+<p class="small muted">${approximate ? raw('Figures marked ≈ are approximate (more than 10,000 distinct values): distinct counts within 0.81% (standard error), quantiles and histograms within 1.65% of rank, most common counts at most rows/1,001 too low. ') : raw('Every figure is exact (no column has more than 10,000 distinct values). ')}Rows, nulls, min, max, mean and stdev are always exact.</p>
 <div class="scroll"><table class="columns profile">
 <caption>One row per column, in table order</caption>
 <thead><tr><th scope="col">column</th><th scope="col">looks like</th><th scope="col">figures</th><th scope="col">distribution</th><th scope="col">most common</th></tr></thead>

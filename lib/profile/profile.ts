@@ -8,7 +8,7 @@
  * n - 1, as PostgreSQL's stddev_samp; in doubles), string lengths. Exact while
  * a column has at most 10,000 distinct values (`limit`), approximate past that:
  * distinct count (HyperLogLog, 0.81% standard error), most common values
- * (Space-Saving: each count at most rows/100 too high), quantiles and the
+ * (Misra-Gries: each count at most rows/1,001 too low), quantiles and the
  * histogram (KLL, rank error within 1.65%). Every figure says which it is.
  */
 import { Writable } from 'node:stream'
@@ -45,7 +45,8 @@ export interface ColumnProfile {
   readonly quantiles: Figure<readonly { readonly q: number; readonly value: number }[]> & { readonly rankError?: number }
   /** Numeric: up to 20 equal-width bins; a column of at most 20 values, or a non-numeric one: a bar per value (most common first for text). */
   readonly histogram: Figure<readonly HistogramBin[]> & { readonly kind: 'bins' | 'bars' | 'none' }
-  readonly mostCommon: Figure<readonly { readonly value: string; readonly count: number }[]>
+  /** Past the exact limit each count is at most `error` too low. */
+  readonly mostCommon: Figure<readonly { readonly value: string; readonly count: number }[]> & { readonly error?: number }
   readonly lengths: { readonly min: number; readonly max: number; readonly mean: number } | null
   /** Integer-valued numeric column. */
   readonly integers: boolean
@@ -112,6 +113,19 @@ function shapeRegex(key: string, min: readonly number[], max: readonly number[])
     .join('')
 }
 
+/** Characters of a string as PostgreSQL's length() counts them (code points: a surrogate pair is one). */
+function codePoints(s: string): number {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const p = s.charCodeAt(i - 1)
+      if (p >= 0xd800 && p <= 0xdbff) n--
+    }
+  }
+  return n
+}
+
 class ColumnState {
   readonly column: Column
   readonly family: Family
@@ -145,8 +159,9 @@ class ColumnState {
     }
     const f = this.family
     if (f === 'numeric') {
+      // Counted as sent: a number, or the exact text of an int8/numeric past double precision.
       const x = typeof v === 'number' ? v : Number(v)
-      this.counter.add(typeof v === 'number' ? String(v) : String(v))
+      this.counter.add(typeof v === 'number' ? v : String(v))
       if (Number.isNaN(x)) return
       if (this.min === null || x < (this.min as number)) this.min = x
       if (this.max === null || x > (this.max as number)) this.max = x
@@ -172,7 +187,7 @@ class ColumnState {
     if (this.min === null || text < (this.min as string)) this.min = text
     if (this.max === null || text > (this.max as string)) this.max = text
     if (f === 'text') {
-      const len = [...text].length
+      const len = codePoints(text)
       this.lenN++
       this.lenSum += len
       if (len < this.lenMin) this.lenMin = len
@@ -205,7 +220,7 @@ class ColumnState {
     let histogram: HistogramBin[] = []
     let kind: 'bins' | 'bars' | 'none' = 'none'
     if (numeric && this.kll.n) {
-      const sorted = entries?.map(([k, c]) => [Number(k), c] as [number, number]).filter(([x]) => !Number.isNaN(x)).sort((a, b) => a[0] - b[0])
+      const sorted = entries?.map(([k, c]) => [typeof k === 'number' ? k : Number(k), c] as [number, number]).filter(([x]) => !Number.isNaN(x)).sort((a, b) => a[0] - b[0])
       const total = sorted?.reduce((s, [, c]) => s + c, 0) ?? 0
       quantiles = QS.map((q) => {
         if (!sorted) return { q, value: this.kll.quantile(q)! }
@@ -241,9 +256,9 @@ class ColumnState {
       }
     } else if (nonNull) {
       kind = 'bars'
-      histogram = this.counter.top(10).map(({ key, count }) => ({ from: key, to: key, count }))
+      histogram = this.counter.top(10).map(({ key, count }) => ({ from: String(key), to: String(key), count }))
     }
-    const mostCommon = this.counter.top(10).map(({ key, count }) => ({ value: key, count }))
+    const mostCommon = this.counter.top(10).map(({ key, count }) => ({ value: String(key), count }))
     let pattern: string | null = null
     if (this.family === 'text' && this.shapes && this.shapes.size) {
       const alts = [...this.shapes].map(([key, s]) => shapeRegex(key, s.min, s.max))
@@ -264,7 +279,7 @@ class ColumnState {
       stdev,
       quantiles: exact || !numeric ? { value: quantiles, exact: true } : { value: quantiles, exact: false, rankError: KLL_RANK_ERROR },
       histogram: { value: histogram, exact: exact, kind },
-      mostCommon: { value: mostCommon, exact },
+      mostCommon: exact ? { value: mostCommon, exact } : { value: mostCommon, exact, error: this.counter.error() },
       lengths: this.lenN ? { min: this.lenMin, max: this.lenMax, mean: this.lenSum / this.lenN } : null,
       integers: numeric && this.n > 0 && this.integers,
       pattern,

@@ -2,9 +2,9 @@
  * Bounded-memory summaries for `etl profile`, each exact while it is small:
  *
  * - `Counter`: value -> occurrences, exact up to `limit` distinct values; past
- *   that it keeps the heaviest `topK` as a Space-Saving sketch (each count
- *   over-estimates by at most rows/topK) and the distinct count moves to a
- *   HyperLogLog (2^14 registers: standard error 1.04/sqrt(16384) = 0.81%).
+ *   that Misra-Gries counters (1,000: each count at most rows/1,001 too low)
+ *   and a HyperLogLog for the distinct count (2^14 registers: standard error
+ *   1.04/sqrt(16384) = 0.81%).
  * - `Kll`: a KLL quantile sketch (Karnin, Lang, Liberty 2016) with k = 200:
  *   the rank of any answer is within about 1.7% of the asked rank (99%
  *   confidence, as Apache DataSketches states for k = 200). While the column
@@ -69,22 +69,45 @@ export const HLL_ERROR = 1.04 / Math.sqrt(HLL_M)
 export interface CounterOptions {
   /** Distinct values counted exactly. Default 10,000. */
   readonly limit?: number
-  /** Heaviest values kept once the limit is passed. Default 100. */
-  readonly topK?: number
+  /** Counters kept once the limit is passed (Misra-Gries). Default 1,000. */
+  readonly counters?: number
 }
 
-/** Occurrences of values (keyed by a string form): exact while small, then a top-k sketch plus HyperLogLog. */
+const f64 = new Float64Array(1)
+const u32 = new Uint32Array(f64.buffer)
+
+/** A 53-bit hash of a number's bits (0 and -0 alike, as the exact counts keep them). */
+export function hashNumber(x: number): number {
+  f64[0] = x === 0 ? 0 : x
+  let a = u32[0]!
+  let b = u32[1]!
+  a = Math.imul(a ^ (a >>> 16), 0x85ebca6b) ^ Math.imul(b, 0x27d4eb2f)
+  b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35) ^ Math.imul(a ^ (a >>> 15), 0x165667b1)
+  a = Math.imul(a ^ (a >>> 13), 0x85ebca6b)
+  b = Math.imul(b ^ (b >>> 16), 0xc2b2ae35)
+  return 4294967296 * (2097151 & (b ^ (a >>> 11))) + ((a ^ (b >>> 7)) >>> 0)
+}
+
+const hashOf = (key: string | number): number => (typeof key === 'number' ? hashNumber(key) : hash53(key))
+
+/**
+ * Occurrences of values: exact while there are at most `limit` distinct ones, then Misra-Gries counters (each count
+ * at most `error()` too low, and `error()` <= rows / (counters + 1)) plus a HyperLogLog for the distinct count.
+ * Numbers and strings are counted as themselves (a Map's SameValueZero: 0 and -0 are one value, so is NaN, as in
+ * PostgreSQL's count(DISTINCT)).
+ */
 export class Counter {
   readonly limit: number
-  readonly topK: number
-  /** value key -> [count, over-estimate]. Exact (over-estimate 0) while `exact`. */
-  private counts = new Map<string, [number, number]>()
+  readonly counters: number
+  private counts = new Map<string | number, number>()
   private hll: HyperLogLog | undefined
+  /** Misra-Gries decrement rounds so far: every kept count is at most this much too low. */
+  private decrements = 0
   total = 0
 
   constructor(options: CounterOptions = {}) {
     this.limit = options.limit ?? 10_000
-    this.topK = options.topK ?? 100
+    this.counters = options.counters ?? 1_000
   }
 
   /** True while every distinct value is counted exactly. */
@@ -92,38 +115,47 @@ export class Counter {
     return this.hll === undefined
   }
 
-  add(key: string): void {
+  add(key: string | number): void {
     this.total++
-    const hit = this.counts.get(key)
-    if (this.hll) this.hll.add(hash53(key))
-    if (hit) {
-      hit[0]++
+    const counts = this.counts
+    const hit = counts.get(key)
+    if (this.hll === undefined) {
+      if (hit !== undefined) counts.set(key, hit + 1)
+      else if (counts.size < this.limit) counts.set(key, 1)
+      else {
+        this.spill()
+        this.add(key)
+        this.total--
+      }
       return
     }
-    if (!this.hll && this.counts.size < this.limit) {
-      this.counts.set(key, [1, 0])
-      return
-    }
-    if (!this.hll) this.spill()
-    // Space-Saving: a new value takes the place of the lightest one and inherits its count as its error.
-    let minKey = ''
-    let min = Infinity
-    for (const [k, c] of this.counts) {
-      if (c[0] < min) {
-        min = c[0]
-        minKey = k
+    this.hll.add(hashOf(key))
+    if (hit !== undefined) counts.set(key, hit + 1)
+    else if (counts.size < this.counters) counts.set(key, 1)
+    else {
+      // Misra-Gries: a new value with every counter taken lowers them all by one (the new one's own occurrence is
+      // spent with them); a round costs O(counters) and comes at most once per `counters` values: O(1) amortised.
+      this.decrements++
+      for (const [k, c] of counts) {
+        if (c === 1) counts.delete(k)
+        else counts.set(k, c - 1)
       }
     }
-    this.counts.delete(minKey)
-    this.counts.set(key, [min + 1, min])
   }
 
-  /** Leaves exact counting: the HyperLogLog takes every value seen, the map keeps the heaviest topK. */
+  /** Leaves exact counting: the HyperLogLog takes every value seen, the counters the heaviest ones. */
   private spill(): void {
     this.hll = new HyperLogLog()
-    for (const k of this.counts.keys()) this.hll.add(hash53(k))
-    const heavy = [...this.counts].sort((a, b) => b[1][0] - a[1][0]).slice(0, this.topK)
-    this.counts = new Map(heavy)
+    for (const k of this.counts.keys()) this.hll.add(hashOf(k))
+    const heavy = [...this.counts].sort((a, b) => b[1] - a[1])
+    // What is dropped had at most the (counters+1)-th largest count, itself at most rows / (counters + 1).
+    this.decrements = heavy[this.counters]?.[1] ?? 0
+    this.counts = new Map(heavy.slice(0, this.counters))
+  }
+
+  /** How much too low a kept count may be (0 while exact). */
+  error(): number {
+    return this.decrements
   }
 
   /** Distinct values: exact, or HyperLogLog's estimate. */
@@ -131,17 +163,17 @@ export class Counter {
     return this.hll ? this.hll.estimate() : this.counts.size
   }
 
-  /** The `n` most common values with their counts (and each count's possible over-estimate). */
-  top(n: number): { key: string; count: number; error: number }[] {
+  /** The `n` most common values with their counts (lower bounds past the limit: see error()). */
+  top(n: number): { key: string | number; count: number }[] {
     return [...this.counts]
-      .sort((a, b) => b[1][0] - a[1][0] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .sort((a, b) => b[1] - a[1] || (String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : 0))
       .slice(0, n)
-      .map(([key, [count, error]]) => ({ key, count, error }))
+      .map(([key, count]) => ({ key, count }))
   }
 
   /** Every value and its count, while exact. */
-  entries(): [string, number][] | undefined {
-    return this.hll ? undefined : [...this.counts].map(([k, c]) => [k, c[0]])
+  entries(): [string | number, number][] | undefined {
+    return this.hll ? undefined : [...this.counts]
   }
 }
 
@@ -160,42 +192,57 @@ function mulberry32(seed: number): () => number {
 /** KLL's rank error for k = 200 at 99% confidence (Apache DataSketches' table). */
 export const KLL_RANK_ERROR = 0.0165
 
-/** A KLL quantile sketch over numbers. */
+/**
+ * A KLL quantile sketch over numbers, compacted lazily (as Apache DataSketches does): items pile up in level 0 until
+ * the sketch holds as many as all levels' capacities together, then the lowest level over its capacity is sorted and
+ * every other item (from a random offset) moves one level up, with twice the weight.
+ */
 export class Kll {
   readonly k: number
   private levels: number[][] = [[]]
+  private capacities: number[] = []
+  private size = 0
+  private maxSize = 0
   private readonly coin: () => number
   n = 0
 
   constructor(k = 200, seed = 1) {
     this.k = k
     this.coin = mulberry32(seed)
+    this.sizeUp()
   }
 
-  private capacity(level: number): number {
-    const depth = this.levels.length - level - 1
-    return Math.max(2, Math.ceil(this.k * (2 / 3) ** depth))
+  /** Capacities for the current number of levels: k at the top, 2/3 of the level above below it, at least 2. */
+  private sizeUp(): void {
+    const depth = this.levels.length
+    this.capacities = Array.from({ length: depth }, (_, h) => Math.max(2, Math.ceil(this.k * (2 / 3) ** (depth - h - 1))))
+    this.maxSize = this.capacities.reduce((a, b) => a + b, 0)
   }
 
   add(x: number): void {
     if (Number.isNaN(x)) return
     this.n++
     this.levels[0]!.push(x)
-    if (this.levels[0]!.length >= this.capacity(0)) this.compress()
+    if (++this.size >= this.maxSize) this.compress()
   }
 
   private compress(): void {
     for (let h = 0; h < this.levels.length; h++) {
       const level = this.levels[h]!
-      if (level.length < this.capacity(h)) continue
-      if (h + 1 === this.levels.length) this.levels.push([])
-      level.sort((a, b) => a - b)
-      // An odd item stays behind; of the pairs, every other item (from a random offset) goes one level up.
-      const keep = level.length % 2 === 1 ? [level.pop()!] : []
-      const offset = this.coin() < 0.5 ? 0 : 1
+      if (level.length < this.capacities[h]!) continue
+      if (h + 1 === this.levels.length) {
+        this.levels.push([])
+        this.sizeUp()
+      }
+      const sorted = Float64Array.from(level).sort() // a typed array sorts numerically, without a comparator
+      const odd = sorted.length % 2
+      const keep = odd ? [sorted[0]!] : []
+      const offset = odd + (this.coin() < 0.5 ? 0 : 1)
       const up = this.levels[h + 1]!
-      for (let i = offset; i < level.length; i += 2) up.push(level[i]!)
+      for (let i = offset; i < sorted.length; i += 2) up.push(sorted[i]!)
+      this.size -= (sorted.length - odd) / 2
       this.levels[h] = keep
+      return
     }
   }
 

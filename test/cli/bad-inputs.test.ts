@@ -555,6 +555,15 @@ const ROWS: readonly Row[] = [
   { n: 104, input: '`--keep-runs 0` (the run being recorded is always kept)', command: 'etl run --keep-runs 0', code: 'ETL_INVALID_OPTION', exit: 2,
     says: 'Invalid option --keep-runs: expected an integer from 1 to 100000, got "0"',
     run: (s) => s.etl(['run', '--keep-runs', '0']) },
+  // ── profiles and history ──
+  { n: 105, input: 'an `etl suite` subcommand that does not exist', command: 'etl suite propose', code: 'ETL_USAGE', exit: 2, says: 'unknown suite command: propose (expected suggest)',
+    run: (s) => s.etl(['suite', 'propose']) },
+  { n: 106, input: '`meta.history` with `runs` out of range', command: 'etl run --table ages --suite test/cli/bad-inputs/history-runs.json', code: 'ETL_SUITE', exit: 2,
+    says: 'expectation #0 (expect_column_mean_to_be_between): meta.history runs must be an integer from 2 to 100, got 1',
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('history-runs.json')]) },
+  { n: 107, input: '`meta.history` on an expectation that observes no single value', command: 'etl run --table ages --suite test/cli/bad-inputs/history-row-level.json', code: 'ETL_SUITE', exit: 2,
+    says: 'meta.history needs an aggregate expectation',
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('history-row-level.json')]) },
 ]
 
 /** Removes the last line of the first part of the local feature group that holds rows. */
