@@ -115,6 +115,21 @@ function families(S: string): Family[] {
     fam('enum_arr', `${S}.mood[]`, 'text', ['{happy,sad}', '{}'], true),
     fam('shadow_bool_arr', `${S}."bool"[]`, 'text', ['{yes,no}'], true),
     fam('composite_arr', `${S}.pair[]`, 'text', ['{"(1,\\"x,y\\")","(,)"}'], true),
+    fam('json_arr', 'json[]', 'json', ['{"{\\"a\\": 1.0, \\"b\\": 1e400}","[1, 2]","\\"x\\""}', '{"null"}'], true),
+    fam('int2_arr', 'int2[]', 'int', ['{{{1,2}},{{3,NULL}}}'], true),
+    fam('bytea_arr', 'bytea[]', 'text', ['{"\\\\x00ff",NULL}'], true),
+    fam('money_arr', 'money[]', 'text', ['{1.50,-2}'], true),
+    fam('inet_arr', 'inet[]', 'text', ['{10.0.0.1/8,::1}'], true),
+    fam('varbit_arr', 'varbit[]', 'text', ['{101,""}'], true),
+    fam('xml_arr', 'xml[]', 'text', ['{"<a>x,y</a>"}'], true),
+    fam('tsvector_arr', 'tsvector[]', 'text', ['{"a b"}'], true),
+    fam('range_arr', 'int4range[]', 'text', ['{"[1,5)",empty}'], true),
+    fam('point_arr', 'point[]', 'text', ['{"(1,2)","(-0,1e300)"}'], true),
+    fam('time_arr', 'time[]', 'text', ['{00:00:00,24:00:00}'], true),
+    fam('timetz_arr', 'timetz[]', 'text', ['{12:00:00+05:45}'], true),
+    fam('domain_arr', `${S}.posint[]`, 'int', ['{1,2147483647}'], true),
+    fam('oid_arr', 'oid[]', 'text', ['{0,4294967295}'], true),
+    fam('char_arr', '"char"[]', 'text', ['{a,b}'], true),
   ]
 }
 
@@ -255,8 +270,10 @@ function sameArray(kind: Kind, ours: Field | undefined, ref: { text: string | nu
 async function storeParts(store: string): Promise<string[]> {
   const out: string[] = []
   for (const fg of (await readdir(store).catch(() => [] as string[])).filter((n) => !n.startsWith('.'))) {
-    const manifest = JSON.parse(await readFile(join(store, fg, 'manifest.json'), 'utf8')) as { parts: { file: string }[] }
-    out.push(...manifest.parts.map((p) => join(store, fg, p.file)))
+    const manifest = JSON.parse(await readFile(join(store, fg, 'manifest.json'), 'utf8')) as { parts?: { file: string }[] }
+    // A store of the first format names no parts: they are part-NNN.csv.
+    const files = manifest.parts?.map((p) => p.file) ?? (await readdir(join(store, fg))).filter((f) => /^part-\d+\.csv$/.test(f)).sort()
+    out.push(...files.map((f) => join(store, fg, f)))
   }
   return out
 }
