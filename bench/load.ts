@@ -8,7 +8,10 @@
  *     the job; the emulator "ingests" the CSV) timed apart;
  *   - the local sink: a first load, then a second load of the same rows (upsert).
  *
- *     node bench/load.ts [rows=200000] [--hopsworks]    (--hopsworks: the Hopsworks sink only)
+ *     node bench/load.ts [rows=200000] [--hopsworks] [--stage-only] [--latency MS]
+ *
+ * --hopsworks: the Hopsworks sink only; --stage-only: its staging only (then abort);
+ * --latency MS: the emulator answers every upload call MS later (a network's round trip).
  *
  * The client's CPU seconds (this process) are printed per million rows, so that
  * figures taken on a busy machine can still be compared.
@@ -27,25 +30,29 @@ import { batches, prostateColumns, prostateRows } from '../test/support/hopswork
 const args = process.argv.slice(2)
 const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 200_000)
 const hopsworksOnly = args.includes('--hopsworks')
+const stageOnly = args.includes('--stage-only')
+const latencyAt = args.indexOf('--latency')
+const latencyMs = latencyAt >= 0 ? Number(args[latencyAt + 1]) : 0
 const rows = prostateRows(n)
 
 function rate(ms: number): string {
   return `${Math.round(n / (ms / 1000)).toLocaleString('en')} rows/s (${(ms / 1000).toFixed(2)} s)`
 }
 
-async function timed(sink: StagedSink): Promise<{ stage: number; commit: number; stageCpu: number }> {
+async function timed(sink: StagedSink, commit = true): Promise<{ stage: number; commit: number; stageCpu: number }> {
   const t0 = performance.now()
   const c0 = process.cpuUsage()
   await pipeline(batches(prostateColumns, rows, 1000), sink.writable)
   const c1 = process.cpuUsage(c0)
   const t1 = performance.now()
-  await sink.commit()
+  if (commit) await sink.commit()
+  else await sink.abort()
   return { stage: t1 - t0, commit: performance.now() - t1, stageCpu: (c1.user + c1.system) / 1e6 }
 }
 
 async function startEmulator(): Promise<{ env: Record<string, string>; stop: () => void }> {
   const module = fileURLToPath(new URL('../test/support/hopsworks-emulator.ts', import.meta.url))
-  const code = `const { HopsworksEmulator } = await import(${JSON.stringify(module)}); const e = await HopsworksEmulator.start({ executionSteps: 2 }); console.log(JSON.stringify(e.env()));`
+  const code = `const { HopsworksEmulator } = await import(${JSON.stringify(module)}); const e = await HopsworksEmulator.start({ executionSteps: 2 }); if (${latencyMs} > 0) e.inject({ route: 'upload', times: 1e9, delayMs: ${latencyMs} }); console.log(JSON.stringify(e.env()));`
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve, reject) => {
     child.stdout.once('data', (d: Buffer) => resolve(d.toString()))
@@ -57,11 +64,13 @@ async function startEmulator(): Promise<{ env: Record<string, string>; stop: () 
 const emu = await startEmulator()
 try {
   const sink = await hopsworksSink({ config: hopsworksConfigFromEnv(emu.env)!, columns: prostateColumns, pollIntervalMs: 50 })
-  const h = await timed(sink)
-  console.log(`hopsworks sink -> emulator, ${n.toLocaleString('en')} rows`)
+  const h = await timed(sink, !stageOnly)
+  console.log(`hopsworks sink -> emulator, ${n.toLocaleString('en')} rows${latencyMs ? `, ${latencyMs} ms per upload call` : ''}`)
   console.log(`  staging (parts + chunked upload): ${rate(h.stage)}; client CPU ${(h.stageCpu / (n / 1e6)).toFixed(2)} s per million rows`)
-  console.log(`  commit (job start, poll, emulator ingest): ${(h.commit / 1000).toFixed(2)} s`)
-  console.log(`  end to end: ${rate(h.stage + h.commit)}`)
+  if (!stageOnly) {
+    console.log(`  commit (job start, poll, emulator ingest): ${(h.commit / 1000).toFixed(2)} s`)
+    console.log(`  end to end: ${rate(h.stage + h.commit)}`)
+  }
 } finally {
   emu.stop()
 }

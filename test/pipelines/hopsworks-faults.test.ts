@@ -189,7 +189,7 @@ t.test('killed (SIGKILL) between the uploads and the job start: no job started; 
 
   const runs = await runEtl(['runs', '--json'], { cwd: s.cwd, env: s.env })
   t.equal(runs.code, 0, runs.stderr)
-  t.match(runs.stdout, /"state": "Crashed"/, 'the killed run is listed as Crashed')
+  t.match(runs.stdout, /"state":\s*"Crashed"/, 'the killed run is listed as Crashed')
 
   const again = await s.run()
   t.equal(again.code, 0, again.stderr)
