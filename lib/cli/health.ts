@@ -10,11 +10,31 @@ import type { Command } from './commands.ts'
 
 const EVERY_MS = 5_000
 
+/** The last run of a long-lived command (`etl schedule` sets it): `etl health` is unhealthy while it is a failure. */
+export interface LastRun {
+  readonly runId?: string
+  readonly state?: string
+  readonly exitCode: number
+  readonly code?: string
+  readonly end: string
+  readonly failuresInARow: number
+}
+
 interface Beat {
   readonly pid: number
   readonly command: string
   readonly startedAt: string
   readonly beatAt: string
+  readonly lastRun?: LastRun
+}
+
+let lastRun: LastRun | undefined
+let beatNow: (() => void) | undefined
+
+/** Records the last run in the heartbeat (written at once). */
+export function reportLastRun(run: LastRun): void {
+  lastRun = run
+  beatNow?.()
 }
 
 /** Starts the heartbeat of `command` when ETL_HEARTBEAT_FILE is set; stop() removes the file. */
@@ -24,11 +44,12 @@ export function startHeartbeat(env: NodeJS.ProcessEnv, command: string): { stop(
   const startedAt = new Date().toISOString()
   let writing: Promise<void> = Promise.resolve()
   const beat = () => {
-    const body: Beat = { pid: process.pid, command, startedAt, beatAt: new Date().toISOString() }
+    const body: Beat = { pid: process.pid, command, startedAt, beatAt: new Date().toISOString(), ...(lastRun ? { lastRun } : {}) }
     const tmp = `${file}.${process.pid}.tmp`
     writing = writing.then(() => writeFile(tmp, JSON.stringify(body) + '\n')).then(() => rename(tmp, file)).catch(() => {}) // a heartbeat that cannot be written shows as unhealthy
   }
   beat()
+  beatNow = beat
   const timer = setInterval(beat, EVERY_MS)
   timer.unref()
   return {
@@ -78,7 +99,12 @@ export const healthCommand: Command = {
       ctx.stderr.write(`unhealthy: etl ${beat.command} (pid ${beat.pid}) last beat ${age.toFixed(0)} s ago (more than --max-age ${maxAge}): stuck\n`)
       return 1
     }
-    ctx.stdout.write(`healthy: etl ${beat.command} (pid ${beat.pid}, since ${beat.startedAt}), last beat ${age.toFixed(1)} s ago\n`)
+    const last = beat.lastRun
+    if (last && last.exitCode !== 0) {
+      ctx.stderr.write(`unhealthy: etl ${beat.command} (pid ${beat.pid}): its last run ${last.runId ?? ''} ended ${last.state ?? 'Failed'} at ${last.end}, exit ${last.exitCode}${last.code ? `, ${last.code}` : ''} (${last.failuresInARow} failure(s) in a row)\n`)
+      return 1
+    }
+    ctx.stdout.write(`healthy: etl ${beat.command} (pid ${beat.pid}, since ${beat.startedAt}), last beat ${age.toFixed(1)} s ago${last ? `; last run ${last.runId ?? ''} ${last.state ?? ''} at ${last.end}` : ''}\n`)
     return 0
   },
 }

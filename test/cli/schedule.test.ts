@@ -57,7 +57,19 @@ t.test('etl schedule with a failing suite: each run end logged with state, exit 
   const cwd = await mkdtemp(join(tmpdir(), 'etl-schedule-'))
   t.teardown(() => rm(cwd, { recursive: true, force: true }))
 
-  const r = await runEtl(['schedule', '--cron', '*/1 * * * * *', '--max-failures', '3', '--webhook', url, '--log', 'json'], { cwd, env: cleanEnv(db.env) })
+  const heartbeat = join(cwd, 'heartbeat.json')
+  const env = cleanEnv({ ...db.env, ETL_HEARTBEAT_FILE: heartbeat })
+  const running = runEtl(['schedule', '--cron', '*/1 * * * * *', '--max-failures', '3', '--webhook', url, '--log', 'json'], { cwd, env })
+  // While the schedule goes, its HEALTHCHECK reflects the last run: unhealthy once a run failed.
+  let health: Awaited<ReturnType<typeof runEtl>> | undefined
+  for (let i = 0; i < 100 && !health; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const text = await readFile(heartbeat, 'utf8').catch(() => '')
+    if (text.includes('"lastRun"')) health = await runEtl(['health'], { cwd, env })
+  }
+  const r = await running
+  t.equal(health?.code, 1, 'etl health: unhealthy after a failed run')
+  t.match(health?.stderr, /unhealthy: etl schedule \(pid \d+\): its last run \S+ ended Failed at \S+, exit 3, ETL_QUALITY_GATE \(\d failure\(s\) in a row\)/)
   t.equal(r.code, 3, 'the exit code of the last failed run (quality gate)')
   const lines = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
   const ends = lines.filter((l) => l.outcome !== undefined && typeof l.msg === 'string' && (l.msg as string).includes(' ended'))

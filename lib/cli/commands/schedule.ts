@@ -13,6 +13,7 @@ import { EtlError, invalidOption } from '../../errors.ts'
 import { isTimeZone, notifyEvent, parseCron, schedule, schedulePayload, type Cron } from '../../flow/index.ts'
 import type { Command } from '../commands.ts'
 import { commandConfig, makeLogger } from '../context.ts'
+import { reportLastRun } from '../health.ts'
 import { webhookTargets } from '../run-flow.ts'
 import { runCommand, runOnce } from './run.ts'
 import { registerDistributed } from './schedules.ts'
@@ -67,6 +68,10 @@ export const scheduleCommand: Command = {
       ...(maxFailures ? { maxFailures } : {}),
       log: { info: (m, f) => log.info(m, f), warn: (m, f) => log.warn(m, f), error: (m, f) => log.error(m, f) },
       onRun(e) {
+        if (e.type === 'finished' && e.outcome !== 'cancelled') {
+          reportLastRun({ ...(e.runId ? { runId: e.runId } : {}), ...(e.state ? { state: e.state } : {}), exitCode: e.exitCode ?? (e.outcome === 'failed' ? 1 : 0),
+            ...(e.error ? { code: e.error.code } : {}), end: new Date().toISOString(), failuresInARow: e.consecutiveFailures })
+        }
         // A run with a record sent its own webhook; these have none: a skipped tick, a run that failed before it started.
         if (e.type === 'skipped') send(notifyEvent(schedulePayload('skipped', { flow: 'etl-run', table, cron: cron.source, scheduledAt: e.scheduledAt, runningIndex: e.runningIndex }), targets))
         else if (e.type === 'finished' && e.outcome === 'failed' && !e.runId && e.error)
