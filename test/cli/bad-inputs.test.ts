@@ -564,6 +564,15 @@ const ROWS: readonly Row[] = [
   { n: 107, input: '`meta.history` on an expectation that observes no single value', command: 'etl run --table ages --suite test/cli/bad-inputs/history-row-level.json', code: 'ETL_SUITE', exit: 2,
     says: 'meta.history needs an aggregate expectation',
     run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('history-row-level.json')]) },
+  { n: 108, input: '`"catch_exceptions": "no"` (a text, not true or false)', command: 'etl run --table ages --suite test/cli/bad-inputs/catch-text.json',
+    code: 'ETL_SUITE', exit: 2, says: 'catch_exceptions must be true or false, got "no"',
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('catch-text.json')]) },
+  { n: 109, input: '`result_format` with `"return_unexpected_index_query": true` (no query finds the rows)', command: 'etl run --table ages --suite test/cli/bad-inputs/index-query.json',
+    code: 'ETL_SUITE', exit: 2, says: 'result_format.return_unexpected_index_query true is not supported',
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('index-query.json')]) },
+  { n: 110, input: 'a `condition_parser` that does not exist (`sql`)', command: 'etl run --table ages --suite test/cli/bad-inputs/unknown-parser.json',
+    code: 'ETL_QUALITY_GATE', exit: 3, says: 'raised an exception: condition_parser "sql" is not a valid enumeration member', absent: [],
+    run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('unknown-parser.json')]) },
 ]
 
 /** Removes the last line of the first part of the local feature group that holds rows. */
