@@ -93,3 +93,19 @@ t.test('a temporary folder user postgres cannot enter is ETL_EMBEDDED_PG with wh
   t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
   t.same(await readdir(closed).then((l) => l.filter((f) => f.startsWith('etl-embedded-pg-'))), [], 'its data folder removed')
 })
+
+t.test('a full disk under TMPDIR is ETL_EMBEDDED_PG with what to do, and nothing is left there', { skip: isRoot ? false : 'mounting a small tmpfs needs root' }, async (t) => {
+  const disk = await mkdtemp(join(tmpdir(), 'etl-anywhere-full-'))
+  await promisify(execFile)('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=1777', 'tmpfs', disk])
+  t.teardown(async () => {
+    await promisify(execFile)('umount', [disk])
+    await rm(disk, { recursive: true, force: true })
+  })
+  const cwd = await mkdtemp(join(tmpdir(), 'etl-anywhere-work-'))
+  t.teardown(() => rm(cwd, { recursive: true, force: true }))
+  const r = await node([join(repo, 'bin/etl.js'), 'extract'], { cwd, env: cleanEnv({ TMPDIR: disk }) })
+  t.equal(r.code, 1)
+  t.match(r.stderr, /ETL_EMBEDDED_PG: could not start the embedded PostgreSQL: .*(no space left on device|disk is full).*(free space in|set TMPDIR)/i)
+  t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
+  t.same(await readdir(disk), [], 'no partial copy or data folder left on the full disk')
+})
