@@ -573,6 +573,15 @@ const ROWS: readonly Row[] = [
   { n: 110, input: 'a `condition_parser` that does not exist (`sql`)', command: 'etl run --table ages --suite test/cli/bad-inputs/unknown-parser.json',
     code: 'ETL_QUALITY_GATE', exit: 3, says: 'raised an exception: condition_parser "sql" is not a valid enumeration member', absent: [],
     run: (s) => s.etl(['run', '--table', 'ages', '--suite', fx('unknown-parser.json')]) },
+  { n: 111, input: 'an incremental load of a table without a primary key (an updated row would get a new id)', command: 'etl run --table ages --suite test/cli/bad-inputs/ages.json --incremental age', code: 'ETL_USAGE', exit: 2,
+    says: '--incremental on table ages, which has no primary key', absent: ['extracted.csv', 'feature_store'],
+    run: (s) => s.etl(['run', ...ages, '--incremental', 'age']) },
+  { n: 112, input: 'an incremental cursor column the source does not have', command: 'etl run --table ages --suite test/cli/bad-inputs/ages.json --incremental nosuch --key age', code: 'ETL_USAGE', exit: 2,
+    says: '--incremental nosuch: no such column in table ages', absent: ['extracted.csv', 'feature_store'],
+    run: (s) => s.etl(['run', ...ages, '--incremental', 'nosuch', '--key', 'age']) },
+  { n: 113, input: '--full-refresh and --since together', command: 'etl run --incremental age --full-refresh --since 40', code: 'ETL_USAGE', exit: 2,
+    says: '--full-refresh reads every row and --since V only rows from V: give one of them',
+    run: (s) => s.etl(['run', '--incremental', 'age', '--full-refresh', '--since', '40']) },
 ]
 
 /** Removes the last line of the first part of the local feature group that holds rows. */
