@@ -18,13 +18,15 @@ export interface Spawn {
   env: Record<string, string>
   uid?: number
   gid?: number
+  /** The node binary (default: this process's). */
+  execPath?: string
   /** Send this signal once stderr contains `when`. */
   kill?: { signal: NodeJS.Signals; when: string }
 }
 
 export function node(args: readonly string[], o: Spawn): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], ...(o.uid === undefined ? {} : { uid: o.uid, gid: o.gid! }) })
+    const child = spawn(o.execPath ?? process.execPath, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], ...(o.uid === undefined ? {} : { uid: o.uid, gid: o.gid! }) })
     let stdout = ''
     let stderr = ''
     let sent = false
