@@ -10,12 +10,15 @@
  */
 import { invalidOption } from '../errors.ts'
 import { csvHeader, formatLines, joinLines } from '../csv/format.ts'
-import { plainLines } from '../csv/lines.ts'
+import { cachedLines } from '../csv/lines.ts'
 import type { Column, Row } from '../types.ts'
 
-/** CSV lines of some rows (RFC 4180; NULL empty, '' as `""`, JSON and arrays as JSON text). */
-export function partLines(rows: readonly Row[]): string {
-  return joinLines(plainLines(rows) ?? formatLines(rows))
+/**
+ * CSV lines of some rows (RFC 4180; NULL empty, '' as `""`; every value of a json/jsonb/array column as JSON text,
+ * so the JSON string `"123"` keeps its quotes and stays apart from the number `123`), as the stage files write them.
+ */
+export function partLines(rows: readonly Row[], columns: readonly Column[]): string {
+  return joinLines(cachedLines(rows) ?? formatLines(rows, columns))
 }
 
 export interface PartLimits {
@@ -74,13 +77,13 @@ export class PartBuilder {
   /** Adds rows; returns the parts completed by them (often none). */
   add(rows: readonly Row[]): Part[] {
     const done: Part[] = []
-    const lines = plainLines(rows)
+    const lines = cachedLines(rows)
     let from = 0
     while (from < rows.length) {
       const room = this.#limits.rows - this.#rows
       const to = Math.min(rows.length, from + room)
       const whole = from === 0 && to === rows.length
-      const text = lines ? joinLines(whole ? lines : lines.slice(from, to)) : partLines(whole ? rows : rows.slice(from, to))
+      const text = lines ? joinLines(whole ? lines : lines.slice(from, to)) : partLines(whole ? rows : rows.slice(from, to), this.columns)
       this.#chunks.push(text)
       this.#rows += to - from
       // String length counts UTF-16 units: close enough to bytes for a limit (the part's exact size is its Buffer).

@@ -63,6 +63,22 @@ t.test('every PostgreSQL type lands typed', async (t) => {
   t.same(r2, { user_id: rows[1]![0], a: null, b: 42, c: null, d: 0.25, e: false, f: '', g: null, h: null, i: null, j: null, datetime: '2024-01-01T00:00:01.000Z' }, 'NULL stays NULL, the empty string stays empty')
 })
 
+t.test('a JSON string scalar keeps its quotes in the uploaded part: "123" and 123 stay apart', async (t) => {
+  const emu = await emulator(t)
+  const columns = [{ name: 'user_id', type: 'text' }, { name: 'doc', type: 'jsonb' }, { name: 'tags', type: '_text' }, { name: 'datetime', type: 'timestamptz' }]
+  const rows = [
+    ['a', '123', ['x'], '2024-01-01T00:00:00.000Z'],
+    ['b', 123, ['"x"'], '2024-01-01T00:00:00.000Z'],
+    ['c', '[1]', null, '2024-01-01T00:00:00.000Z'],
+    ['d', [1], [], '2024-01-01T00:00:00.000Z'],
+  ]
+  const sink = await hopsworksSink({ config: hopsworksConfigFromEnv(emu.env())!, columns, ...fast })
+  await pipeline(batches(columns, rows), sink.writable)
+  await sink.commit()
+  const got = emu.rows('prostate_group', 1).map((r) => [r['user_id'], r['doc'], r['tags']])
+  t.same(got, [['a', '"123"', '["x"]'], ['b', '123', '["\\"x\\""]'], ['c', '"[1]"', null], ['d', '[1]', '[]']])
+})
+
 t.test('a part bigger than a chunk is uploaded in flow.js chunks', async (t) => {
   const emu = await emulator(t)
   const sink = await hopsworksSink({ config: hopsworksConfigFromEnv(emu.env())!, columns: prostateColumns, ...fast, chunkSize: 4096 })
