@@ -9,8 +9,10 @@ import { allCounts, failedIds, fixedClock, prostateDb, prostateSuite, skippedIds
 
 const META_IDS = [
   'all_success', 'has_outcome', 'one_result_each', 'evaluated_once', 'all_evaluated', 'declared_once', 'no_exception', 'no_vacuous_pass',
-  'validated_all_extracted', 'transform_accounts_for_all', 'loaded_all_transformed',
+  'validated_all_extracted', 'transform_accounts_for_all', 'loaded_all_transformed', 'store_adds_up', 'one_key_per_row',
 ]
+/** The post-load checks: they need the store's figures after the commit, so meta-validation before it skips them. */
+const AFTER_COMMIT = ['store_adds_up', 'one_key_per_row']
 
 t.test('the 97-row prostate data passes; every meta check runs and passes', async (t) => {
   const { client } = await prostateDb(t)
@@ -23,8 +25,8 @@ t.test('the 97-row prostate data passes; every meta check runs and passes', asyn
   t.equal(meta.success, true, gateReport(v.result, meta))
   t.same(meta.results.map((r) => r.meta['expectation_id']), META_IDS, 'one result per meta expectation, in suite order')
   t.same(failedIds(meta), [])
-  t.same(skippedIds(meta), [])
-  t.same(meta.statistics, { evaluated_expectations: 11, successful_expectations: 11, unsuccessful_expectations: 0, success_percent: 100 })
+  t.same(skippedIds(meta), AFTER_COMMIT, 'only the post-load checks wait (for the commit)')
+  t.same(meta.statistics, { evaluated_expectations: 13, successful_expectations: 13, unsuccessful_expectations: 0, success_percent: 100 })
   t.equal(meta.meta.expectation_suite_name, 'meta')
   t.equal(meta.meta.validated_suite, 'prostate')
   t.equal(meta.meta.row_count, 6, 'the results table has one row per declared expectation')
@@ -38,7 +40,9 @@ t.test('the 97-row prostate data passes; every meta check runs and passes', asyn
   t.equal(all.meta['label'], 'every expectation of the suite succeeded')
   t.equal(meta.results.find((r) => r.meta['expectation_id'] === 'transform_accounts_for_all')!.meta['table'], 'counts')
 
-  t.equal(gateReport(v.result, meta), ['validation of suite "prostate": all 6 expectations passed', 'meta-validation (suite "meta"): all 11 checks passed'].join('\n'))
+  const report = gateReport(v.result, meta).split('\n')
+  t.same(report.slice(0, 2), ['validation of suite "prostate": all 6 expectations passed', 'meta-validation (suite "meta"): all 13 checks passed'])
+  t.equal(report.filter((l) => l.includes('(skipped) after the commit')).length, 2, 'the two post-load checks say they wait for the commit')
 })
 
 t.test('the default meta suite is fixtures/suites/meta.json', async (t) => {
@@ -56,8 +60,8 @@ t.test('before transform and load, the checks needing their counts are skipped, 
   const v = await validateSource(client, { table: 'prostate' }, suite)
   const meta = metaValidate({ validation: v.result, declared: suite, counts: { extracted: 97, validated: 97, quarantined: 0 } })
   t.equal(meta.success, true)
-  t.same(skippedIds(meta), ['transform_accounts_for_all', 'loaded_all_transformed'])
-  t.same(meta.meta['skipped'], ['transform_accounts_for_all', 'loaded_all_transformed'])
+  t.same(skippedIds(meta), ['transform_accounts_for_all', 'loaded_all_transformed', ...AFTER_COMMIT])
+  t.same(meta.meta['skipped'], ['transform_accounts_for_all', 'loaded_all_transformed', ...AFTER_COMMIT])
   const sum = meta.results.find((r) => r.meta['expectation_id'] === 'transform_accounts_for_all')!
   t.equal(sum.success, true)
   t.equal(sum.meta['skipped'], SKIPPED)
@@ -66,7 +70,7 @@ t.test('before transform and load, the checks needing their counts are skipped, 
   t.match(gateReport(v.result, meta), /\(skipped\) rows loaded = rows transformed \[loaded_all_transformed\]: stage not run yet/)
 
   const none = metaValidate({ validation: v.result, declared: suite, counts: {} })
-  t.same(skippedIds(none), ['validated_all_extracted', 'transform_accounts_for_all', 'loaded_all_transformed'])
+  t.same(skippedIds(none), ['validated_all_extracted', 'transform_accounts_for_all', 'loaded_all_transformed', ...AFTER_COMMIT])
   t.equal(none.success, true)
 })
 
@@ -78,12 +82,15 @@ t.test('one age of 120: the data fails, the validation is sound, the report name
   t.equal(v.result.success, false)
   const meta = metaValidate({ validation: v.result, declared: suite, counts: allCounts(97) })
   t.same(failedIds(meta), ['all_success'], 'only the "every result is a success" check fails: nothing else is wrong with the validation')
-  t.equal(gateReport(v.result, meta), [
+  const report = gateReport(v.result, meta).split('\n')
+  t.same(report.slice(0, 4), [
     'validation of suite "prostate": 1 of 6 expectations failed',
     '  - age: 1 of 97 unexpected (1.03%), e.g. [120]; expected between 41 and 80',
-    'meta-validation (suite "meta"): 1 of 11 checks failed',
+    'meta-validation (suite "meta"): 1 of 13 checks failed',
     '  - every expectation of the suite succeeded [all_success]: observed ["failure","success"]: unexpected "failure"',
-  ].join('\n'))
+  ])
+  t.same(report.slice(4).map((l) => /\[(\w+)\]/.exec(l)?.[1]), ['store_adds_up', 'one_key_per_row'], 'then only the post-load checks, skipped: they wait for the commit')
+  t.ok(report.slice(4).every((l) => l.startsWith('  (skipped) after the commit:')))
 })
 
 t.test('a meta suite users extend: more checks, on either table', async (t) => {
@@ -104,7 +111,7 @@ t.test('a meta suite users extend: more checks, on either table', async (t) => {
   t.same(failedIds(meta), ['only_ranges', 'bad_table'])
   const bad = meta.results.find((r) => r.meta['expectation_id'] === 'bad_table')!
   t.equal(bad.exception_info.raised_exception, true)
-  t.equal(bad.exception_info.exception_message, 'meta.table must be "results" or "counts", got "nope"')
+  t.equal(bad.exception_info.exception_message, 'meta.table must be "results", "counts" or "load", got "nope"')
   t.equal(meta.results.find((r) => r.meta['expectation_id'] === 'big_enough')!.success, true)
   const small = metaValidate({ validation: v.result, declared: suite, counts: allCounts(12), metaSuite })
   t.same(failedIds(small), ['big_enough', 'only_ranges', 'bad_table'], 'in meta suite order; the counts still agree with each other')

@@ -36,7 +36,7 @@ t.test('tampering with the results CSV fails meta-validation', async (t) => {
     const { result, counts, files } = await run(clean)
     t.equal(result.success, true, gateReport(v.result, result))
     t.same(counts, { extracted: 97, validated: 97, quarantined: 0 })
-    t.same(skippedIds(result), ['transform_accounts_for_all', 'loaded_all_transformed'])
+    t.same(skippedIds(result), ['transform_accounts_for_all', 'loaded_all_transformed', 'store_adds_up', 'one_key_per_row'])
     t.same(files, { csv: join(clean, 'meta_extract_validation_results.csv'), json: join(clean, 'meta_extract_validation_result.json') })
     t.ok((await readdir(clean)).includes('meta_extract_validation_results.schema.json'))
     const back: Row[] = []
