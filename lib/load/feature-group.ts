@@ -16,6 +16,9 @@
  * | date                                | date         |
  * | timestamp, timestamptz              | timestamp    |
  * | text, varchar, uuid, json, jsonb, arrays, anything else | string (arrays and JSON as JSON text) |
+ *
+ * A value a type cannot hold exactly (a numeric past 15 digits, a date past 9999) is refused by
+ * hopsworks/exact.ts before it is staged.
  */
 import { EtlError, invalidOption } from '../errors.ts'
 import type { Column } from '../types.ts'

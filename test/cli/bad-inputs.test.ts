@@ -582,6 +582,17 @@ const ROWS: readonly Row[] = [
   { n: 113, input: '--full-refresh and --since together', command: 'etl run --incremental age --full-refresh --since 40', code: 'ETL_USAGE', exit: 2,
     says: '--full-refresh reads every row and --since V only rows from V: give one of them',
     run: (s) => s.etl(['run', '--incremental', 'age', '--full-refresh', '--since', '40']) },
+  { n: 114, input: 'into Hopsworks, a `numeric` of 22 digits (a `double` feature would round it)', command: 'etl run --table wide_numbers --suite test/cli/bad-inputs/ages.json',
+    code: 'ETL_HOPSWORKS_SCHEMA', exit: 1, says: 'column big holds "41000000000000000000020.5" (numeric), which Hopsworks cannot store exactly', absent: [],
+    run: async (s) => {
+      const emu = await s.emulator()
+      await s.file('etl.config.json', FAST_POLL)
+      return s.etl(['run', '--table', 'wide_numbers', '--suite', fx('ages.json')], emu.env())
+    },
+    check: async (t, s) => {
+      t.equal(s.emulators.length, 1)
+      for (const emu of s.emulators) t.equal(emu.rows('prostate_group', 1).length, 0, 'no row loaded into Hopsworks')
+    } },
 ]
 
 /** Removes the last line of the first part of the local feature group that holds rows. */
@@ -611,6 +622,7 @@ await db.client.query(`
   CREATE TABLE has_user_id (user_id int, a int); INSERT INTO has_user_id VALUES (1, 2);
   CREATE TABLE null_key (k int, v int); INSERT INTO null_key VALUES (1, 1), (NULL, 2);
   CREATE TABLE big_rows AS SELECT g AS id, repeat('x', 30) AS v FROM generate_series(1, 300000) g;
+  CREATE TABLE wide_numbers AS SELECT g AS age, (g % 2) AS target, (g * 1000000000000000000000 + 20.5)::numeric AS big FROM generate_series(41, 42) g;
   CREATE TABLE no_columns (); INSERT INTO no_columns DEFAULT VALUES; INSERT INTO no_columns DEFAULT VALUES;
 `)
 const hw = await HopsworksEmulator.start()

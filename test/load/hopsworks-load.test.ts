@@ -51,7 +51,7 @@ t.test('every PostgreSQL type lands typed', async (t) => {
     { name: 'h', type: 'timestamp' }, { name: 'i', type: 'jsonb' }, { name: 'j', type: '_int4' }, { name: 'datetime', type: 'timestamptz' },
   ]
   const rows = [
-    ['0b0e5f4e-1c1a-4c55-9d3e-2f0b6a0c9b01', -3, '9007199254740993', 1.5, '12345678901234567890.5', true, 'a, "quoted"\nline', '2024-02-29', '2024-01-02T03:04:05.123Z', { k: [1, 'x'] }, [1, 2], '2024-01-01T00:00:00.000Z'],
+    ['0b0e5f4e-1c1a-4c55-9d3e-2f0b6a0c9b01', -3, '9007199254740993', 1.5, 1234567890.125, true, 'a, "quoted"\nline', '2024-02-29', '2024-01-02T03:04:05.123Z', { k: [1, 'x'] }, [1, 2], '2024-01-01T00:00:00.000Z'],
     ['0b0e5f4e-1c1a-4c55-9d3e-2f0b6a0c9b02', null, 42, null, 0.25, false, '', null, null, null, null, '2024-01-01T00:00:01.000Z'],
   ]
   const sink = await hopsworksSink({ config: hopsworksConfigFromEnv(emu.env())!, columns, ...fast })
@@ -59,8 +59,21 @@ t.test('every PostgreSQL type lands typed', async (t) => {
   await sink.commit()
   t.same(emu.featureGroup('prostate_group', 1)!.features.map((f) => f.type), ['string', 'int', 'bigint', 'float', 'double', 'boolean', 'string', 'date', 'timestamp', 'string', 'string', 'timestamp'])
   const [r1, r2] = emu.rows('prostate_group', 1)
-  t.same(r1, { user_id: rows[0]![0], a: -3, b: '9007199254740993', c: 1.5, d: 12345678901234567000, e: true, f: 'a, "quoted"\nline', g: '2024-02-29', h: '2024-01-02T03:04:05.123Z', i: '{"k":[1,"x"]}', j: '[1,2]', datetime: '2024-01-01T00:00:00.000Z' })
+  t.same(r1, { user_id: rows[0]![0], a: -3, b: '9007199254740993', c: 1.5, d: 1234567890.125, e: true, f: 'a, "quoted"\nline', g: '2024-02-29', h: '2024-01-02T03:04:05.123Z', i: '{"k":[1,"x"]}', j: '[1,2]', datetime: '2024-01-01T00:00:00.000Z' })
   t.same(r2, { user_id: rows[1]![0], a: null, b: 42, c: null, d: 0.25, e: false, f: '', g: null, h: null, i: null, j: null, datetime: '2024-01-01T00:00:01.000Z' }, 'NULL stays NULL, the empty string stays empty')
+})
+
+t.test('a value a feature type cannot hold exactly is refused before anything is staged, never rounded', async (t) => {
+  for (const [type, value] of [['numeric', '12345678901234567890.5'], ['date', '-0043-03-15'], ['timestamptz', '+10000-01-01T00:00:00Z'], ['timestamp', 'infinity']] as const) {
+    const emu = await emulator(t)
+    const columns = [{ name: 'user_id', type: 'text' }, { name: 'v', type }, { name: 'datetime', type: 'timestamptz' }]
+    const sink = await hopsworksSink({ config: hopsworksConfigFromEnv(emu.env())!, columns, ...fast })
+    const ok = type === 'numeric' ? 'NaN' : '2024-01-01' + (type === 'date' ? '' : 'T00:00:00Z')
+    const err = await pipeline(batches(columns, [['a', ok, '2024-01-01T00:00:00.000Z'], ['b', value, '2024-01-01T00:00:00.000Z']]), sink.writable).then(() => undefined, (e: unknown) => e)
+    t.match(err, { code: 'ETL_HOPSWORKS_SCHEMA', message: new RegExp(`column v holds "${value.replace(/[+.]/g, '\\$&')}" \\(${type}\\), which Hopsworks cannot store exactly`) }, `${type} ${value}`)
+    await sink.abort()
+    t.equal(emu.rows('prostate_group', 1).length, 0, 'nothing loaded')
+  }
 })
 
 t.test('a JSON string scalar keeps its quotes in the uploaded part: "123" and 123 stay apart', async (t) => {

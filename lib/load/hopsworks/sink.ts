@@ -14,6 +14,7 @@
  *                                  abort() does nothing: the job's outcome decides
  *                                  (a FAILED job leaves the feature group unchanged)
  */
+import { assertExactForHopsworks } from './exact.ts'
 import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EtlError, invalidOption } from '../../errors.ts'
@@ -188,6 +189,7 @@ export async function hopsworksSink(options: HopsworksSinkOptions): Promise<Hops
       ;(async () => {
         if (state === 'aborted') throw new EtlError('ETL_ABORTED', 'the Hopsworks load was aborted')
         checkColumns(batch.columns)
+        assertExactForHopsworks(batch) // a value a feature type would change is refused, never loaded altered
         for (const part of builder.add(batch.rows)) await enqueue(part)
       })().then(() => cb(), cb)
     },
