@@ -12,6 +12,7 @@
  * histogram (KLL, rank error within 1.65%). Every figure says which it is.
  */
 import { Writable } from 'node:stream'
+import { codePointLength } from '../expectations/text-map.ts'
 import type { Batch, Column, Row } from '../types.ts'
 import { Counter, HLL_ERROR, Kll, KLL_RANK_ERROR } from './sketches.ts'
 
@@ -113,19 +114,6 @@ function shapeRegex(key: string, min: readonly number[], max: readonly number[])
     .join('')
 }
 
-/** Characters of a string as PostgreSQL's length() counts them (code points: a surrogate pair is one). */
-function codePoints(s: string): number {
-  let n = s.length
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
-      const p = s.charCodeAt(i - 1)
-      if (p >= 0xd800 && p <= 0xdbff) n--
-    }
-  }
-  return n
-}
-
 class ColumnState {
   readonly column: Column
   readonly family: Family
@@ -187,7 +175,7 @@ class ColumnState {
     if (this.min === null || text < (this.min as string)) this.min = text
     if (this.max === null || text > (this.max as string)) this.max = text
     if (f === 'text') {
-      const len = codePoints(text)
+      const len = codePointLength(text)
       this.lenN++
       this.lenSum += len
       if (len < this.lenMin) this.lenMin = len

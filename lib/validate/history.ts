@@ -8,7 +8,8 @@
  * One file per suite, the last 100 values of each expectation, written
  * atomically after each run that validated. Only numeric observed values are
  * kept. A file that cannot be read is treated as no history (and rewritten by
- * the next run): history only ever loosens nothing, it adds a band or a chart.
+ * the next run): the band is then not applied until enough runs are recorded
+ * again, and each result says how many earlier runs it had.
  */
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
